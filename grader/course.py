@@ -1,0 +1,69 @@
+"""A throw-away nbgrader course directory built from the solution notebook.
+
+nbgrader wants its own layout (``source/``, ``release/``, ``submitted/``, a gradebook);
+we build it on demand outside the repository so nothing under version control is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+SOLUTION_NOTEBOOK = REPOSITORY_ROOT / "solutions" / "UNet_Assignment.ipynb"
+STUDENT_NOTEBOOK = REPOSITORY_ROOT / "UNet_Assignment.ipynb"
+CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
+ASSIGNMENT = "unet"
+NOTEBOOK_NAME = SOLUTION_NOTEBOOK.name
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message carries its output."""
+
+
+def nbgrader_environment() -> dict[str, str]:
+    """Environment for nbgrader and its kernels: our packages importable, the venv's tools on PATH.
+
+    The gradebook's migrations run ``alembic`` as a program, so the interpreter's ``bin/``
+    must be on PATH even when the venv was never activated.
+    """
+    environment = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    environment["PATH"] = os.pathsep.join([bin_dir, environment.get("PATH", "")])
+    python_path = [str(REPOSITORY_ROOT), environment.get("PYTHONPATH", "")]
+    environment["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
+    environment["PYTHONWARNINGS"] = "ignore"  # a stray warning on stderr zeroes a test cell
+    environment["TQDM_DISABLE"] = "1"
+    environment["MPLBACKEND"] = "Agg"
+    return environment
+
+
+def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = None) -> str:
+    """Run ``nbgrader ARGUMENTS`` inside ``course_root``; return its combined output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root,
+        env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout,
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        raise NbgraderError(f"nbgrader {' '.join(arguments)} failed:\n{output}")
+    return output
+
+
+def create_course(course_root: Path, solution: Path = SOLUTION_NOTEBOOK) -> Path:
+    """Lay out a course in ``course_root`` with the solution as its source; return the root."""
+    course_root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CONFIG_FILE, course_root / "nbgrader_config.py")
+    source_dir = course_root / "source" / ASSIGNMENT
+    source_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(solution, source_dir / NOTEBOOK_NAME)
+    return course_root
+
+
+def generate_assignment(course_root: Path) -> Path:
+    """Run ``nbgrader generate_assignment`` and return the released student notebook."""
+    run_nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force")
+    return course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
