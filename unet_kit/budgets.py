@@ -33,11 +33,11 @@ BUDGETS = {
     for budget in (
         TrainingBudget("full", steps=3000, batch_size=4, tile_size=572, hidden_channels=64,
                        learning_rate=1e-4, mixed_precision=True),
-        TrainingBudget("cpu", steps=700, batch_size=2, tile_size=316, hidden_channels=16,
+        TrainingBudget("cpu", steps=1500, batch_size=1, tile_size=380, hidden_channels=16,
                        learning_rate=5e-4),
-        TrainingBudget("smoke", steps=40, batch_size=2, tile_size=252, hidden_channels=8,
+        TrainingBudget("smoke", steps=300, batch_size=1, tile_size=380, hidden_channels=8,
                        learning_rate=1e-3),
-        TrainingBudget("grading", steps=0, batch_size=1, tile_size=188, hidden_channels=4,
+        TrainingBudget("grading", steps=0, batch_size=1, tile_size=508, hidden_channels=4,
                        learning_rate=1e-3, elastic_deformation=False),
     )
 }

@@ -122,11 +122,11 @@ def _copy_from_source_dir(target: Path, source_dir: Path) -> bool:
     return True
 
 
-def _download_from_mirrors(target: Path, volume: Volume) -> list[str]:
-    """Try each mirror in turn; return the reasons of those that failed (empty on success)."""
+def _download_from_mirrors(target: Path, volume: Volume) -> list[str] | None:
+    """Try each mirror in turn; None on success, else why each one failed."""
     import pooch  # imported here: only a repair needs it
 
-    failures = []
+    failures = [] if volume.mirrors else ["no mirror is configured"]
     for url, known_hash in volume.mirrors:
         with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
             try:
@@ -137,7 +137,7 @@ def _download_from_mirrors(target: Path, volume: Volume) -> list[str]:
                 failures.append(f"{url}: {type(error).__name__}: {error}")
                 continue
             shutil.move(downloaded, target)
-            return []
+            return None
     return failures
 
 
@@ -152,7 +152,7 @@ def _verified_or_repaired(target: Path, volume: Volume) -> np.ndarray:
     if source_dir and _copy_from_source_dir(target, Path(source_dir)):
         return read_volume(target)
     failures = _download_from_mirrors(target, volume)
-    if failures:
+    if failures is not None:
         raise DataIntegrityError(
             f"{target} is missing or damaged and no verified copy could be fetched:\n  "
             + "\n  ".join(failures)

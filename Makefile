@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine:
+#   make run   - set up the environment and execute the solution notebook on the real data
+#   make test  - set up the environment and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BUDGET ?= auto
+OUTPUT ?= output
+
+.PHONY: run test env student-notebook data lint clean
+
+# The venv is rebuilt when the requirements change; the stamp records the last good install.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+env: $(VENV)/.installed
+
+run: env
+	mkdir -p $(OUTPUT)
+	$(BIN)/papermill solutions/UNet_Assignment.ipynb $(OUTPUT)/UNet_Assignment.executed.ipynb \
+		--cwd solutions -p BUDGET $(BUDGET) --log-output --no-progress-bar
+	@echo "executed notebook: $(OUTPUT)/UNet_Assignment.executed.ipynb"
+
+test: env
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+student-notebook: env
+	$(BIN)/python -m grader generate
+
+data: env
+	$(BIN)/python -m unet_kit.data
+
+lint: env
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(OUTPUT) .pytest_cache

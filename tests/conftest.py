@@ -1,0 +1,29 @@
+"""Shared fixtures: paths, the solution's own code, and one smoke-mode execution of the notebook."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY_ROOT))
+
+from tests.notebook_code import task_namespace  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def solution():
+    """The solution notebook's five task definitions, executed in a fresh namespace."""
+    return task_namespace(REPOSITORY_ROOT / "solutions" / "UNet_Assignment.ipynb")
+
+
+@pytest.fixture
+def kernel_environment(monkeypatch):
+    """Kernels started by tests import our packages and stay quiet on stderr."""
+    python_path = [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in python_path if p))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("PYTHONWARNINGS", "ignore")

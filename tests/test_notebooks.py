@@ -1,0 +1,92 @@
+"""The solution notebook runs and learns; the student notebook is its current nbgrader release."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import papermill
+import pytest
+from nbgrader.validator import Validator
+
+from grader.course import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, create_course, generate_assignment
+from tests.notebook_code import TASK_IDS, answer_cells
+from unet_kit.data import load_isbi2012
+
+PIXEL_ERROR_LINE = re.compile(r"validation pixel error: ([0-9.]+)")
+
+
+@pytest.fixture(scope="module")
+def executed_solution(tmp_path_factory):
+    """The solution notebook executed top to bottom with the smoke budget."""
+    output = tmp_path_factory.mktemp("executed") / "UNet_Assignment.ipynb"
+    papermill.execute_notebook(
+        str(SOLUTION_NOTEBOOK), str(output), parameters={"BUDGET": "smoke"},
+        cwd=str(SOLUTION_NOTEBOOK.parent), progress_bar=False, kernel_name="python3",
+    )
+    return nbformat.read(output, as_version=4)
+
+
+def all_text(notebook) -> str:
+    return "\n".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", []) if output.output_type == "stream"
+    )
+
+
+def test_smoke_run_learns_better_than_calling_everything_cell(executed_solution,
+                                                              kernel_environment):
+    match = PIXEL_ERROR_LINE.search(all_text(executed_solution))
+    assert match, "the executed notebook does not report the validation pixel error"
+    validation_labels = load_isbi2012().train_labels[25:]
+    all_cell_error = (validation_labels == 0).mean()
+    assert float(match.group(1)) < all_cell_error - 0.03
+
+
+def test_smoke_run_shows_data_training_curve_and_predictions(executed_solution):
+    pictures = [cell for cell in executed_solution.cells if cell.cell_type == "code"
+                and any("image/png" in output.get("data", {}) for output in cell.outputs)]
+    assert len(pictures) >= 3
+    assert "training budget: smoke" in all_text(executed_solution)
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    return generate_assignment(create_course(tmp_path_factory.mktemp("course")))
+
+
+def test_committed_student_notebook_equals_a_fresh_generation(fresh_release):
+    committed = json.loads(STUDENT_NOTEBOOK.read_text())
+    fresh = json.loads(fresh_release.read_text())
+    assert committed == fresh, "UNet_Assignment.ipynb is stale: run `make student-notebook`"
+
+
+def test_student_notebook_holds_stubs_and_no_solution_or_hidden_test(fresh_release):
+    text = STUDENT_NOTEBOOK.read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "torch.cat([x, skip_con_x]"):
+        assert marker not in text
+    stubs = answer_cells(STUDENT_NOTEBOOK)
+    assert sorted(stubs) == sorted(TASK_IDS)
+    for task, source in stubs.items():
+        assert "raise NotImplementedError()" in source, f"task {task} has no stub"
+
+
+def test_student_notebook_carries_no_outputs():
+    notebook = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_nbgrader_validate_passes_the_solution(kernel_environment):
+    assert Validator().validate(str(SOLUTION_NOTEBOOK)) == {}
+
+
+def test_nbgrader_validate_fails_the_blank_notebook(kernel_environment):
+    results = Validator().validate(str(STUDENT_NOTEBOOK))
+    assert len(results.get("failed", [])) == len(TASK_IDS)
+
+
+def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
+    assert Validator(invert=True).validate(str(STUDENT_NOTEBOOK)) == {}
+    passed = Validator(invert=True).validate(str(SOLUTION_NOTEBOOK)).get("passed", [])
+    assert len(passed) == len(TASK_IDS)
