@@ -1,0 +1,100 @@
+"""Independent references for the hidden tests, written with ``torch.nn.functional``.
+
+Two uses: functional *oracles* that recompute a block's output from the student's own
+weights, and *stand-in blocks* that replace a student's upstream work while a downstream task
+is graded, so one mistake costs points in one task only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def reference_crop(image: torch.Tensor, new_shape) -> torch.Tensor:
+    """Centre window of (N, C, H, W) with top-left at (H // 2 - h // 2, W // 2 - w // 2)."""
+    new_height, new_width = int(new_shape[2]), int(new_shape[3])
+    top = image.shape[2] // 2 - new_height // 2
+    left = image.shape[3] // 2 - new_width // 2
+    return image.narrow(2, top, new_height).narrow(3, left, new_width)
+
+
+def contracting_oracle(x, first_weight, first_bias, second_weight, second_bias):
+    hidden = F.relu(F.conv2d(x, first_weight, first_bias))
+    return F.max_pool2d(F.relu(F.conv2d(hidden, second_weight, second_bias)), kernel_size=2, stride=2)
+
+
+def expanding_oracle(x, skip, up_weight, up_bias, first_weight, first_bias, second_weight,
+                     second_bias):
+    upsampled = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    upsampled = F.conv2d(upsampled, up_weight, up_bias)
+    joined = torch.cat([upsampled, reference_crop(skip, upsampled.shape)], dim=1)
+    hidden = F.relu(F.conv2d(joined, first_weight, first_bias))
+    return F.relu(F.conv2d(hidden, second_weight, second_bias))
+
+
+def _conv_parameters(out_channels: int, in_channels: int, kernel: int) -> tuple[nn.Parameter, nn.Parameter]:
+    bound = 1 / math.sqrt(in_channels * kernel * kernel)
+    weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel, kernel).uniform_(-bound, bound))
+    bias = nn.Parameter(torch.empty(out_channels).uniform_(-bound, bound))
+    return weight, bias
+
+
+class StandInContractingBlock(nn.Module):
+    """Stands in for the student's ContractingBlock while their UNet is graded."""
+
+    def __init__(self, input_channels: int):
+        super().__init__()
+        self.input_channels = input_channels
+        self.first_weight, self.first_bias = _conv_parameters(2 * input_channels, input_channels, 3)
+        self.second_weight, self.second_bias = _conv_parameters(2 * input_channels, 2 * input_channels, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return contracting_oracle(x, self.first_weight, self.first_bias, self.second_weight,
+                                  self.second_bias)
+
+
+class StandInExpandingBlock(nn.Module):
+    """Stands in for the student's ExpandingBlock while their UNet is graded."""
+
+    def __init__(self, input_channels: int):
+        super().__init__()
+        self.input_channels = input_channels
+        half = input_channels // 2
+        self.up_weight, self.up_bias = _conv_parameters(half, input_channels, 2)
+        self.first_weight, self.first_bias = _conv_parameters(half, input_channels, 3)
+        self.second_weight, self.second_bias = _conv_parameters(half, half, 3)
+
+    def forward(self, x: torch.Tensor, skip_con_x: torch.Tensor) -> torch.Tensor:
+        return expanding_oracle(x, skip_con_x, self.up_weight, self.up_bias, self.first_weight,
+                                self.first_bias, self.second_weight, self.second_bias)
+
+
+class StandInFeatureMapBlock(nn.Module):
+    """Stands in for the student's FeatureMapBlock while their UNet is graded."""
+
+    def __init__(self, input_channels: int, output_channels: int):
+        super().__init__()
+        self.input_channels, self.output_channels = input_channels, output_channels
+        self.weight, self.bias = _conv_parameters(output_channels, input_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight, self.bias)
+
+
+#: What each task's grading replaces in the notebook's namespace before it runs.
+UPSTREAM_STAND_INS = {
+    "crop": {},
+    "contracting_block": {},
+    "expanding_block": {"crop": reference_crop},
+    "feature_map_block": {},
+    "unet": {
+        "crop": reference_crop,
+        "ContractingBlock": StandInContractingBlock,
+        "ExpandingBlock": StandInExpandingBlock,
+        "FeatureMapBlock": StandInFeatureMapBlock,
+    },
+}
