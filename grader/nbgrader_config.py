@@ -13,9 +13,10 @@ c.Execute.kernel_name = "python3"
 c.Execute.timeout = 300  # seconds per cell: the largest hidden test builds a full-width U-Net
 c.Execute.interrupt_on_timeout = True
 
-# Feedback must not reveal hidden tests.
+# Feedback must not reveal hidden tests, neither in the cells nor in tracebacks that quote them.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.feedback.ShortenTestTracebacks",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

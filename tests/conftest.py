@@ -27,3 +27,20 @@ def kernel_environment(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in python_path if p))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the mutation score: how many wrong submissions lost points in their own task."""
+    from tests.submissions import MUTANTS
+    from tests.test_grader import MUTATION_REPORT
+    from tests.test_notebooks import SMOKE_FIGURES
+
+    for figure, value in SMOKE_FIGURES.items():
+        terminalreporter.write_line(f"{figure}: {value}")
+    if not MUTATION_REPORT:
+        return
+    killed = sum(1 for score in MUTATION_REPORT.values()
+                 if score.split()[-1].split("/")[0] != score.split()[-1].split("/")[1])
+    terminalreporter.write_sep("-", f"mutation score: {killed} of {len(MUTANTS)} mutants lose points")
+    for name, score in MUTATION_REPORT.items():
+        terminalreporter.write_line(f"  {name}: {score}")

@@ -14,6 +14,7 @@ from grader.course import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, create_course, ge
 from tests.notebook_code import TASK_IDS, answer_cells
 from unet_kit.data import load_isbi2012
 
+SMOKE_FIGURES: dict[str, str] = {}  # printed after the run by conftest
 PIXEL_ERROR_LINE = re.compile(r"validation pixel error: ([0-9.]+)")
 
 
@@ -41,6 +42,7 @@ def test_smoke_run_learns_better_than_calling_everything_cell(executed_solution,
     assert match, "the executed notebook does not report the validation pixel error"
     validation_labels = load_isbi2012().train_labels[25:]
     all_cell_error = (validation_labels == 0).mean()
+    SMOKE_FIGURES["validation pixel error (smoke)"] = match.group(1)
     assert float(match.group(1)) < all_cell_error - 0.03
 
 
@@ -90,3 +92,15 @@ def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
     assert Validator(invert=True).validate(str(STUDENT_NOTEBOOK)) == {}
     passed = Validator(invert=True).validate(str(SOLUTION_NOTEBOOK)).get("passed", [])
     assert len(passed) == len(TASK_IDS)
+
+
+def test_hidden_tests_score_against_the_cells_own_points():
+    """The points a hidden region passes to run_hidden_tests are the cell's nbgrader points."""
+    notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
+    graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    assert [cell.metadata.nbgrader.grade_id for cell in graded] == [f"test_{task}" for task in TASK_IDS]
+    for cell in graded:
+        task = cell.metadata.nbgrader.grade_id.removeprefix("test_")
+        call = f'run_hidden_tests("{task}", globals(), points={cell.metadata.nbgrader.points})'
+        assert call in cell.source, f"{cell.metadata.nbgrader.grade_id} does not end with {call}"
+        assert cell.source.rstrip().splitlines()[-2] == call, "the score must be the cell's last value"

@@ -3,9 +3,15 @@
 import pytest
 import torch
 
-from grader.inspection import (assert_every_parameter_gets_a_gradient, assert_no_normalisation_or_dropout,
-                               assert_same_values, assert_valid_convolutions, conv_with_weight_shape,
-                               convolutions, parameter_count)
+from grader.inspection import (
+    assert_every_parameter_gets_a_gradient,
+    assert_no_normalisation_or_dropout,
+    assert_same_values,
+    assert_valid_convolutions,
+    conv_with_weight_shape,
+    convolutions,
+    parameter_count,
+)
 from grader.reference import contracting_oracle
 
 CASES = [(1, 1, 20, 20), (2, 3, 21, 22), (3, 4, 17, 30)]  # (batch, channels, height, width)

@@ -4,8 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.inspection import (assert_every_parameter_gets_a_gradient, assert_no_normalisation_or_dropout,
-                               assert_same_values, conv_with_weight_shape, convolutions, parameter_count)
+from grader.inspection import (
+    assert_every_parameter_gets_a_gradient,
+    assert_no_normalisation_or_dropout,
+    assert_same_values,
+    conv_with_weight_shape,
+    convolutions,
+    parameter_count,
+)
 
 CASES = [(1, 1, 1, 5, 5), (2, 3, 7, 6, 9), (3, 16, 2, 4, 3)]  # (batch, in, out, height, width)
 
