@@ -1,22 +1,26 @@
-"""Look inside a student's module without trusting its attribute names."""
+"""Look inside a student's module, as the probe describes it, without trusting attribute names.
+
+The description is the student's process's word; the value checks do not depend on it. A
+module found here is only used to decide *which* of our parameter values an oracle uses.
+"""
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-NORMALISATION_OR_DROPOUT = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.LayerNorm,
-                            nn.modules.instancenorm._InstanceNorm, nn.modules.dropout._DropoutNd)
+from grader.remote import Layer, RemoteModule
 
-
-def convolutions(module: nn.Module) -> list[nn.Conv2d]:
-    return [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+NORMALISATION_OR_DROPOUT = {"_BatchNorm", "GroupNorm", "LayerNorm", "_InstanceNorm", "_DropoutNd"}
 
 
-def conv_with_weight_shape(module: nn.Module, shape: tuple[int, ...], role: str) -> nn.Conv2d:
+def convolutions(module: RemoteModule) -> list[Layer]:
+    return [layer for layer in module.layers if layer.is_a("Conv2d")]
+
+
+def conv_with_weight_shape(module: RemoteModule, shape: tuple[int, ...], role: str) -> Layer:
     """The one convolution whose weight has ``shape``; the assertion says which layer is missing."""
-    matches = [conv for conv in convolutions(module) if tuple(conv.weight.shape) == shape]
-    found = [tuple(conv.weight.shape) for conv in convolutions(module)]
+    found = [module.parameter_shapes.get(conv.parameter("weight")) for conv in convolutions(module)]
+    matches = [conv for conv, weight in zip(convolutions(module), found) if weight == shape]
     assert len(matches) == 1, (
         f"expected one convolution for the {role} with weight shape {shape} "
         f"(out, in, kH, kW), found weight shapes {found}"
@@ -24,8 +28,13 @@ def conv_with_weight_shape(module: nn.Module, shape: tuple[int, ...], role: str)
     return matches[0]
 
 
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
+def conv_values(values: dict[str, torch.Tensor], conv: Layer) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Our weight and bias values for ``conv`` (no bias if the student's layer has none)."""
+    return values[conv.parameter("weight")], values.get(conv.parameter("bias"))
+
+
+def random_input(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
 
 
 def largest_difference(actual: torch.Tensor, expected: torch.Tensor) -> float:
@@ -40,27 +49,29 @@ def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, what: str,
     difference = largest_difference(actual, expected)
     scale = float(expected.detach().abs().max()) + 1.0
     assert difference <= tolerance * scale, (
-        f"{what}: values differ from the expected computation with your own weights "
+        f"{what}: values differ from the expected computation with your own layers "
         f"(largest difference {difference:.3g})"
     )
 
 
-def assert_no_normalisation_or_dropout(module: nn.Module, design: str) -> None:
-    extra = sorted({type(m).__name__ for m in module.modules() if isinstance(m, NORMALISATION_OR_DROPOUT)})
+def assert_no_normalisation_or_dropout(module: RemoteModule, design: str) -> None:
+    extra = sorted({layer.type for layer in module.layers if NORMALISATION_OR_DROPOUT & set(layer.bases)})
     assert not extra, f"the {design} has no {', '.join(extra)}: remove it"
 
 
-def assert_every_parameter_gets_a_gradient(module: nn.Module, output: torch.Tensor) -> None:
-    module.zero_grad(set_to_none=True)
-    output.double().square().sum().backward()
-    starved = [name for name, p in module.named_parameters() if p.grad is None]
+def assert_every_parameter_gets_a_gradient(module: RemoteModule, *inputs: torch.Tensor) -> list:
+    """Backpropagate sum(output²); return the inputs' gradients for further checks."""
+    starved, input_gradients = module.backward(*inputs)
     assert not starved, f"these parameters get no gradient, so they never learn: {starved}"
+    return input_gradients
 
 
-def assert_valid_convolutions(module: nn.Module) -> None:
+def assert_valid_convolutions(module: RemoteModule) -> None:
     for conv in convolutions(module):
-        assert conv.padding in ((0, 0), "valid") and conv.stride == (1, 1) and conv.dilation == (1, 1), (
-            f"a convolution with kernel {conv.kernel_size} has padding {conv.padding}, stride "
-            f"{conv.stride}, dilation {conv.dilation}; the U-Net uses valid convolutions: "
-            "no padding, stride 1"
+        settings = conv.conv
+        assert (settings["padding"] in ([0, 0], "valid") and settings["stride"] == [1, 1]
+                and settings["dilation"] == [1, 1]), (
+            f"a convolution with kernel {tuple(settings['kernel_size'])} has padding {settings['padding']}, "
+            f"stride {settings['stride']}, dilation {settings['dilation']}; the U-Net uses valid "
+            "convolutions: no padding, stride 1"
         )

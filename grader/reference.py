@@ -85,16 +85,26 @@ class StandInFeatureMapBlock(nn.Module):
         return F.conv2d(x, self.weight, self.bias)
 
 
-#: What each task's grading replaces in the notebook's namespace before it runs.
+def with_parameters(module: nn.Module, values: dict[str, torch.Tensor], prefix: str) -> nn.Module:
+    """``module`` in float64 holding ``values[prefix + "." + name]`` for each of its parameters."""
+    module = module.double()
+    with torch.no_grad():
+        for name, parameter in module.named_parameters():
+            parameter.copy_(values[f"{prefix}.{name}" if prefix else name])
+    return module
+
+
+#: What each task's grading replaces in the student's namespace, by the name of its stand-in
+#: here: a wrong ``crop`` must not cost points in the expanding block, nor wrong blocks in the U-Net.
 UPSTREAM_STAND_INS = {
     "crop": {},
     "contracting_block": {},
-    "expanding_block": {"crop": reference_crop},
+    "expanding_block": {"crop": "reference_crop"},
     "feature_map_block": {},
     "unet": {
-        "crop": reference_crop,
-        "ContractingBlock": StandInContractingBlock,
-        "ExpandingBlock": StandInExpandingBlock,
-        "FeatureMapBlock": StandInFeatureMapBlock,
+        "crop": "reference_crop",
+        "ContractingBlock": "StandInContractingBlock",
+        "ExpandingBlock": "StandInExpandingBlock",
+        "FeatureMapBlock": "StandInFeatureMapBlock",
     },
 }

@@ -1,16 +1,16 @@
 """Hidden checks of Task 3, ExpandingBlock: shapes, values by a functional oracle, structure."""
 
 import pytest
-import torch
 
 from grader.inspection import (
     assert_every_parameter_gets_a_gradient,
     assert_no_normalisation_or_dropout,
     assert_same_values,
     assert_valid_convolutions,
+    conv_values,
     conv_with_weight_shape,
     convolutions,
-    parameter_count,
+    random_input,
 )
 from grader.reference import expanding_oracle
 
@@ -19,13 +19,12 @@ CASES = [(1, 2, 5, 5, 13, 13), (2, 8, 10, 11, 25, 26), (3, 4, 6, 3, 16, 8), (2, 
 
 
 def build(student, channels):
-    torch.manual_seed(channels)
-    return student["ExpandingBlock"](channels).double()
+    return student.build("ExpandingBlock", channels, seed=channels)
 
 
 def inputs(batch, channels, height, width, skip_height, skip_width):
-    return (torch.randn(batch, channels, height, width, dtype=torch.float64),
-            torch.randn(batch, channels // 2, skip_height, skip_width, dtype=torch.float64))
+    return (random_input(batch, channels, height, width, seed=height),
+            random_input(batch, channels // 2, skip_height, skip_width, seed=skip_height))
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -43,17 +42,18 @@ def test_values_match_upsample_conv_crop_concat_conv_relu_conv_relu(student, cas
     up = conv_with_weight_shape(block, (half, channels, 2, 2), "2x2 convolution after upsampling")
     first = conv_with_weight_shape(block, (half, channels, 3, 3), "first 3x3 convolution")
     second = conv_with_weight_shape(block, (half, half, 3, 3), "second 3x3 convolution")
+    values = block.fresh_parameters(seed=case[2])
     x, skip = inputs(*case)
-    expected = expanding_oracle(x, skip, up.weight, up.bias, first.weight, first.bias,
-                                second.weight, second.bias)
-    assert_same_values(block(x, skip), expected,
+    expected = expanding_oracle(x, skip, *conv_values(values, up), *conv_values(values, first),
+                                *conv_values(values, second))
+    assert_same_values(block(x, skip, parameters=values), expected,
                        "bilinear x2 (align_corners=True) -> conv 2x2 -> cat([x, cropped skip]) "
                        "-> conv 3x3 -> ReLU -> conv 3x3 -> ReLU")
 
 
 def test_one_2x2_and_two_3x3_valid_convolutions(student):
     block = build(student, 4)
-    kernels = sorted(conv.kernel_size for conv in convolutions(block))
+    kernels = sorted(tuple(conv.conv["kernel_size"]) for conv in convolutions(block))
     assert kernels == [(2, 2), (3, 3), (3, 3)], f"expected one 2x2 and two 3x3 convolutions, found {kernels}"
     assert_valid_convolutions(block)
 
@@ -61,7 +61,7 @@ def test_one_2x2_and_two_3x3_valid_convolutions(student):
 @pytest.mark.parametrize("channels", [2, 8, 32])
 def test_parameter_count(student, channels):
     expected = int(8.75 * channels**2 + 1.5 * channels)
-    count = parameter_count(build(student, channels))
+    count = build(student, channels).parameter_count
     assert count == expected, f"ExpandingBlock({channels}) should have {expected} parameters, got {count}"
 
 
@@ -70,8 +70,5 @@ def test_no_normalisation_or_dropout(student):
 
 
 def test_every_parameter_and_the_skip_learn(student):
-    block = build(student, 4)
-    x, skip = inputs(2, 4, 6, 6, 15, 15)
-    skip.requires_grad_(True)
-    assert_every_parameter_gets_a_gradient(block, block(x, skip))
-    assert skip.grad is not None and skip.grad.abs().sum() > 0, "no gradient reaches the skip connection"
+    _, skip_gradient = assert_every_parameter_gets_a_gradient(build(student, 4), *inputs(2, 4, 6, 6, 15, 15))
+    assert skip_gradient is not None and skip_gradient.abs().sum() > 0, "no gradient reaches the skip connection"

@@ -1,0 +1,71 @@
+"""Where confined student code lives: the kit it may import, its home folder, its policy.
+
+Shared by the probe (``grader.check``) and nbgrader's kernel (``grader.autograde``), so both
+see the same world: the helper package and the data, a private writable home, and nothing of
+the repository (hidden tests, oracles, solution), the other submissions or the grades.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from grader.course import REPOSITORY_ROOT
+from grader.jail import Policy
+
+PROBE_SOURCE = Path(__file__).resolve().parent / "probe.py"
+PROBE_NAME = "unet_grading_probe.py"
+#: What confined code may read inside the repository: the notebook's helper package and data.
+READABLE_IN_REPOSITORY = ("unet_kit", "data")
+MEMORY_LIMIT_BYTES = int(os.environ.get("UNET_GRADER_MEMORY_GB", "6")) * 2**30
+
+
+def prepare_kit(folder: Path) -> Path:
+    """A folder to put on confined code's ``sys.path``: ``unet_kit`` and the probe, nothing else.
+
+    ``unet_kit`` is a link, so the import system never needs to list the repository itself.
+    """
+    kit = folder / "kit"
+    kit.mkdir(parents=True, exist_ok=True)
+    link = kit / "unet_kit"
+    if not link.is_symlink():
+        link.symlink_to(REPOSITORY_ROOT / "unet_kit", target_is_directory=True)
+    shutil.copyfile(PROBE_SOURCE, kit / PROBE_NAME)
+    return kit
+
+
+def confined_environment(home: Path, kit: Path) -> dict[str, str]:
+    """Variables for confined code: quiet, single-threaded, everything it writes in ``home``."""
+    return {
+        "PYTHONPATH": str(kit), "HOME": str(home), "TMPDIR": str(home),
+        "MPLCONFIGDIR": str(home / ".matplotlib"), "IPYTHONDIR": str(home / ".ipython"),
+        "XDG_CACHE_HOME": str(home / ".cache"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
+        "TQDM_DISABLE": "1", "PYTHONDONTWRITEBYTECODE": "1", "NBGRADER_EXECUTION": "autograde",
+        # one thread per confined process: parallel graders must not fight over the cores
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+def grading_policy(home: Path, kit: Path, hidden: list[Path], writable: list[Path] = ()) -> Policy:
+    """Read everything but ``hidden`` and the repository (bar the kit); write only ``home`` and ``writable``."""
+    home.mkdir(parents=True, exist_ok=True)
+    readable = [REPOSITORY_ROOT / name for name in READABLE_IN_REPOSITORY] + [kit]
+    environment_root = Path(sys.prefix).resolve()
+    if environment_root.is_relative_to(REPOSITORY_ROOT):
+        readable.append(environment_root)  # a .venv inside the checkout
+    return Policy(
+        hidden=[str(REPOSITORY_ROOT), *(str(Path(p).resolve()) for p in hidden)],
+        readable=[str(p) for p in readable],
+        writable=[str(home), *(str(p) for p in writable)],
+        memory_bytes=MEMORY_LIMIT_BYTES,
+        environment=confined_environment(home, kit),
+    )
+
+
+def launcher_environment() -> dict[str, str]:
+    """The environment the jail launcher itself starts in: it must import ``grader.jail``."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = str(REPOSITORY_ROOT)
+    return environment
