@@ -33,7 +33,7 @@ BUDGETS = {
     for budget in (
         TrainingBudget("full", steps=3000, batch_size=4, tile_size=572, hidden_channels=64,
                        learning_rate=1e-4, mixed_precision=True),
-        TrainingBudget("cpu", steps=1500, batch_size=1, tile_size=380, hidden_channels=16,
+        TrainingBudget("cpu", steps=3000, batch_size=1, tile_size=380, hidden_channels=16,
                        learning_rate=5e-4),
         TrainingBudget("smoke", steps=300, batch_size=1, tile_size=380, hidden_channels=8,
                        learning_rate=1e-3),

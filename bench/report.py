@@ -1,0 +1,65 @@
+"""Print the benchmark's tables in Markdown and draw validation scores against training time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: the benchmark runs headless
+import matplotlib.pyplot as plt  # noqa: E402
+
+GIGA = 1e9
+PLOTTED_SCORES = (("pixel_error", "validation pixel error"), ("adapted_rand_error", "validation adapted Rand error"))
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def step_speed_table(speeds: list[dict], ceilings: dict[str, float]) -> str:
+    rows = []
+    for speed in speeds:
+        ceiling = ceilings[speed["ceiling"]]
+        rows.append([speed["variant"], f"{speed['images_per_second']:.2f}", f"{speed['flop_per_step'] / GIGA:.1f}",
+                     f"{speed['flop_per_second'] / GIGA:.0f}", f"{ceiling / GIGA:.0f} ({speed['ceiling']})",
+                     f"{speed['flop_per_second'] / ceiling:.2f}"])
+    return markdown_table(["training step", "images/s", "GFLOP per step", "achieved GFLOP/s",
+                           "matmul ceiling GFLOP/s", "ratio"], rows)
+
+
+def time_to_quality_table(history: list[dict]) -> str:
+    rows = [[str(point["step"]), f"{point['training_seconds'] / 60:.2f}", f"{point['pixel_error']:.4f}",
+             f"{point['adapted_rand_error']:.4f}", f"{point['split_variation_of_information']:.3f}",
+             f"{point['merge_variation_of_information']:.3f}", f"{point['processor_share']:.2f}"] for point in history]
+    return markdown_table(["step", "training minutes", "pixel error", "adapted Rand error", "VI split", "VI merge",
+                           "processor share"], rows)
+
+
+def grading_table(costs: list[dict]) -> str:
+    rows = [[str(cost["submissions"]), str(cost["workers"]), f"{cost['seconds']:.1f}",
+             f"{cost['seconds'] / cost['submissions']:.2f}", cost["failure"] or "ok"] for cost in costs]
+    return markdown_table(["submissions", "workers", "seconds", "seconds per submission", "outcome"], rows)
+
+
+def plot_time_to_quality(results_dir: Path) -> Path:
+    """One line per saved run (device and budget) of each validation score against training minutes."""
+    figure, axes = plt.subplots(1, len(PLOTTED_SCORES), figsize=(11, 4), constrained_layout=True)
+    for path in sorted(results_dir.glob("time-to-quality-*.json")):
+        run = json.loads(path.read_text())
+        minutes = [point["training_seconds"] / 60 for point in run["history"]]
+        for axis, (key, _) in zip(axes, PLOTTED_SCORES):
+            axis.plot(minutes, [point[key] for point in run["history"]], marker="o",
+                      label=f"{run['budget']} budget, {run['device']}")
+    for axis, (_, title) in zip(axes, PLOTTED_SCORES):
+        axis.set_xlabel("training time (minutes, scoring excluded)")
+        axis.set_ylabel(title)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    path = results_dir / "time_to_quality.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
