@@ -1,13 +1,14 @@
 # Two commands do everything on a fresh machine:
 #   make run   - set up the environment and execute the solution notebook on the real data
 #   make test  - set up the environment and run the test suite
+#   make bench - set up the environment and print the benchmarks (speed, time to quality, grading cost)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 BUDGET ?= auto
 OUTPUT ?= output
 
-.PHONY: run test env student-notebook data lint clean
+.PHONY: run test bench env student-notebook data lint clean
 
 # The venv is rebuilt when the requirements change; the stamp records the last good install.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -28,6 +29,9 @@ run: env
 test: env
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+bench: env
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 student-notebook: env
 	$(BIN)/python -m grader generate
