@@ -1,19 +1,28 @@
 """Grade a folder of submissions with real nbgrader: autograde, feedback, export.
 
-Every submission is graded in its own copy of the course directory (its own gradebook), by its
-own nbgrader processes, so one broken notebook cannot stop the batch or touch another
-student's results, and submissions can be graded in parallel. Course directories live inside
-the output folder and are rebuilt from the solution notebook on every run, which makes
+Each submission goes through four steps, in its own copy of the course directory (its own
+gradebook), so one broken notebook cannot stop the batch or touch another student's results:
+
+1. ``grader.normalise`` rebuilds the notebook on the release's skeleton (repairs noted);
+2. ``grader.check`` scores every task in a clean process against a confined probe that runs
+   the student's cells; cells that hang or end the process are noted and taken out;
+3. nbgrader autogrades the notebook in a confined kernel (``grader.jail``) for the visible
+   tests' output, then the gradebook receives the checker's scores;
+4. nbgrader writes the feedback, with the hidden checks' results and the notes added.
+
+Course directories live inside the output folder and are rebuilt on every run, which makes
 re-runs idempotent.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,20 +30,25 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from grader.check import TASKS, TEST_CELL_PREFIX
 from grader.course import (
     ASSIGNMENT,
     NOTEBOOK_NAME,
+    REPOSITORY_ROOT,
     NbgraderError,
     create_course,
     generate_assignment,
     run_nbgrader,
 )
+from grader.normalise import normalise, read_json, take_out_cells
+from grader.sandbox import grading_policy, launcher_environment, prepare_kit
 
-TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
-TEST_CELL_PREFIX = "test_"
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-#: Wall-clock limit of one student's whole autograde run, on top of nbgrader's per-cell timeout.
-SUBMISSION_TIMEOUT_SECONDS = 1800
+#: Wall-clock limits of one student's checker run and nbgrader run, on top of per-cell limits.
+CHECK_TIMEOUT_SECONDS = 900
+AUTOGRADE_TIMEOUT_SECONDS = 900
+KERNEL_NAME = "unet-grading"
+REPORT_NAME = "grading-report.json"
 
 
 @dataclass
@@ -45,10 +59,11 @@ class Submission:
 
 @dataclass
 class Result:
-    """What happened to one submission: per-task scores, or why it could not be graded."""
+    """What happened to one submission: per-task scores and notes, or why it was not graded."""
 
     student_id: str
     scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # task -> (score, max)
+    notes: list[str] = field(default_factory=list)
     problem: str | None = None
 
     @property
@@ -99,63 +114,105 @@ def student_course(template: Path, output: Path, student_id: str) -> Path:
     return course_root
 
 
-def _readable_problem(notebook: Path) -> str | None:
-    """Why nbgrader could not even open this file, in plain words; None if it can."""
-    try:
-        nbformat.read(notebook, as_version=nbformat.NO_CONVERT)
-    except Exception as error:  # JSON, schema and encoding errors all mean the same to a student
-        return f"the file is not a readable notebook ({type(error).__name__}: {str(error)[:200]})"
-    return None
-
-
-def grade_one(course_root: Path, submission: Submission) -> Result:
-    """Autograde one submission and read its scores back from the gradebook."""
-    problem = _readable_problem(submission.notebook)
+def grade_one(course_root: Path, output: Path, submission: Submission, kit: Path, hide: list[Path]) -> Result:
+    """Normalise, check, autograde and record one submission; see the module docstring."""
+    raw, problem = read_json(submission.notebook)
     if problem:
         return Result(submission.student_id, problem=problem)
+    release = nbformat.read(course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
+    normalised = normalise(raw, release)
+    if normalised.problem:
+        return Result(submission.student_id, problem=normalised.problem)
+    notes = list(normalised.notes)
+
+    workdir = course_root / "check"
+    workdir.mkdir(parents=True, exist_ok=True)
+    checked = workdir / NOTEBOOK_NAME
+    nbformat.write(normalised.notebook, checked)
+    report = run_checker(checked, workdir, kit, hide)
+    if "error" in report:
+        return Result(submission.student_id, notes=notes, problem=report["error"])
+    scores = {task: (float(r["score"]), float(r["points"])) for task, r in report["tasks"].items()}
+    stopped = {cell["index"]: cell["stopped"] for cell in report["cells"] if cell["stopped"]}
+    notes += [f"cell {index + 1} was not run: {reason}" for index, reason in stopped.items()]
+
     submitted = course_root / "submitted" / submission.student_id / ASSIGNMENT
     submitted.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(submission.notebook, submitted / NOTEBOOK_NAME)
+    nbformat.write(take_out_cells(normalised.notebook, stopped), submitted / NOTEBOOK_NAME)
+    write_kernel(course_root, submission.student_id, kit, hide)
     try:
         run_nbgrader(course_root, "autograde", ASSIGNMENT, "--student", submission.student_id,
-                     "--create", "--force", timeout=SUBMISSION_TIMEOUT_SECONDS)
+                     "--create", "--force", timeout=AUTOGRADE_TIMEOUT_SECONDS,
+                     environment={"JUPYTER_PATH": str(course_root / "jupyter")})
+        record_scores(course_root, submission.student_id, scores)
+        (course_root / REPORT_NAME).write_text(json.dumps({"tasks": report["tasks"], "notes": notes}, indent=1))
+        if write_feedback(course_root, output, submission.student_id) is None:
+            notes.append("no feedback: nbgrader could not write it")
     except subprocess.TimeoutExpired:
-        return Result(submission.student_id,
-                      problem=f"grading took longer than {SUBMISSION_TIMEOUT_SECONDS} s and was stopped")
+        notes.append(f"no feedback: running the notebook took longer than {AUTOGRADE_TIMEOUT_SECONDS} s")
     except NbgraderError as error:
-        return Result(submission.student_id, problem=_last_error_line(str(error)))
-    scores = read_scores(course_root, submission.student_id)
-    if not scores:
-        return Result(submission.student_id, problem="nbgrader produced no grades for this notebook")
-    return Result(submission.student_id, scores=scores)
+        (course_root / "autograde.log").write_text(str(error))
+        notes.append(f"no feedback: nbgrader could not run the notebook ({_last_error_line(str(error))})")
+    return Result(submission.student_id, scores=scores, notes=notes)
+
+
+def run_checker(notebook: Path, workdir: Path, kit: Path, hide: list[Path]) -> dict:
+    """``python -m grader.check`` in its own process; its report, or ``{"error": why}``."""
+    report = workdir / "check-report.json"
+    command = [sys.executable, "-m", "grader.check", str(notebook), "--workdir", str(workdir),
+               "--report", str(report), "--kit", str(kit), *[f"--hide={path}" for path in hide]]
+    try:
+        completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
+                                   timeout=CHECK_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        return {"error": f"checking took longer than {CHECK_TIMEOUT_SECONDS} s and was stopped"}
+    if completed.returncode != 0 or not report.is_file():
+        return {"error": "the checker failed: " + _last_error_line(completed.stdout + completed.stderr)}
+    return json.loads(report.read_text())
+
+
+def write_kernel(course_root: Path, student_id: str, kit: Path, hide: list[Path]) -> None:
+    """A kernelspec that starts nbgrader's kernel inside the jail, for this student only."""
+    home = course_root / "kernel-home"
+    autograded = course_root / "autograded" / student_id / ASSIGNMENT
+    autograded.mkdir(parents=True, exist_ok=True)
+    policy = grading_policy(home, kit, hidden=hide, writable=[autograded]).save(course_root / "kernel-policy.json")
+    spec = course_root / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "grader.jail", str(policy), "--", sys.executable, "-m",
+                 "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "U-Net grading (confined)", "language": "python",
+        "env": {"PYTHONPATH": str(REPOSITORY_ROOT)},
+    }, indent=1))
+
+
+EXCEPTION_LINE = re.compile(r"^\s*(\w+\.)*\w*(Error|Exception|Exit)\b.*")
 
 
 def _last_error_line(output: str) -> str:
-    errors = [line for line in output.splitlines() if "ERROR" in line or "Error" in line]
-    return (errors[-1] if errors else output.strip().splitlines()[-1])[:300]
+    """The most telling line of a failed command's output: its last exception, else its last line."""
+    lines = output.strip().splitlines() or ["no output"]
+    errors = [line.strip() for line in lines if EXCEPTION_LINE.match(line)]
+    return (errors[-1] if errors else lines[-1])[:300]
 
 
-def read_scores(course_root: Path, student_id: str) -> dict[str, tuple[float, float]]:
-    """Task -> (score, max score) from the gradebook's autograded test cells."""
+def record_scores(course_root: Path, student_id: str, scores: dict[str, tuple[float, float]]) -> None:
+    """Put the checker's scores into the gradebook, over what the kernel's test cells earned."""
     database = f"sqlite:///{course_root / 'gradebook.db'}"
-    scores = {}
     with Gradebook(database) as gradebook:
-        try:
-            notebook = gradebook.find_submission_notebook(NOTEBOOK_NAME.removesuffix(".ipynb"),
-                                                          ASSIGNMENT, student_id)
-        except Exception:  # nbgrader's MissingEntry: autograde recorded nothing
-            return {}
-        for grade in notebook.grades:
-            task = grade.name.removeprefix(TEST_CELL_PREFIX)
-            if task in TASKS:
-                scores[task] = (float(grade.score), float(grade.max_score))
-    return scores
+        for task, (score, _) in scores.items():
+            grade = gradebook.find_grade(f"{TEST_CELL_PREFIX}{task}", NOTEBOOK_NAME.removesuffix(".ipynb"),
+                                         ASSIGNMENT, student_id)
+            grade.auto_score = score
+        gradebook.db.commit()
 
 
 def write_feedback(course_root: Path, output: Path, student_id: str) -> Path | None:
-    """Generate this student's HTML feedback (hidden tests cleared) and copy it to ``output``."""
+    """Generate this student's HTML feedback (with the hidden checks' results) into ``output``."""
     try:
-        run_nbgrader(course_root, "generate_feedback", ASSIGNMENT, "--student", student_id, "--force")
+        run_nbgrader(course_root, "generate_feedback", ASSIGNMENT, "--student", student_id, "--force",
+                     f"--AddGradingReport.report={course_root / REPORT_NAME}")
     except NbgraderError:
         return None
     html = course_root / "feedback" / student_id / ASSIGNMENT / NOTEBOOK_NAME.replace(".ipynb", ".html")
@@ -194,15 +251,19 @@ def summary_table(results: list[Result]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row[:-1], widths)) + "  " + row[-1]
              for row in [header, *rows]]
-    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:]])
+    notes = [f"  {result.student_id}: {note}" for result in sorted(results, key=lambda r: r.student_id)
+             for note in result.notes]
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:], *(["", "notes:", *notes] if notes else [])])
 
 
-def grade_and_give_feedback(template: Path, output: Path, submission: Submission) -> Result:
-    course_root = student_course(template, output, submission.student_id)
-    result = grade_one(course_root, submission)
-    if not result.problem:
-        write_feedback(course_root, output, submission.student_id)
-    return result
+def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path]) -> Result:
+    """Grade one submission; a failure of the grader itself is reported, never raised into the batch."""
+    try:
+        course_root = student_course(template, output, submission.student_id)
+        return grade_one(course_root, output, submission, kit, hide)
+    except Exception as error:  # noqa: BLE001 - reported in the summary with its type and message
+        return Result(submission.student_id, problem=f"the grader failed on this submission "
+                      f"({type(error).__name__}: {str(error)[:200]}); please report it")
 
 
 def autograde_folder(submissions_folder: Path, output: Path, workers: int | None = None,
@@ -212,10 +273,12 @@ def autograde_folder(submissions_folder: Path, output: Path, workers: int | None
     for stale in ("feedback", "students"):
         shutil.rmtree(output / stale, ignore_errors=True)
     template = prepare_course(output / "course")
+    kit = prepare_kit(output)
+    hide = [submissions_folder.resolve(), output.resolve()]
     submissions, results = find_submissions(submissions_folder)
     workers = workers or len(os.sched_getaffinity(0))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_and_give_feedback, template, output, submission)
+        futures = [pool.submit(grade_safely, template, output, submission, kit, hide)
                    for submission in submissions]
         finished = as_completed(futures)
         for future in progress(finished, total=len(futures)) if progress else finished:

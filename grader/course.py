@@ -41,11 +41,12 @@ def nbgrader_environment() -> dict[str, str]:
     return environment
 
 
-def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = None) -> str:
+def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = None,
+                 environment: dict[str, str] | None = None) -> str:
     """Run ``nbgrader ARGUMENTS`` inside ``course_root``; return its combined output."""
     completed = subprocess.run(
         [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root,
-        env=nbgrader_environment(), capture_output=True, text=True, timeout=timeout,
+        env=nbgrader_environment() | (environment or {}), capture_output=True, text=True, timeout=timeout,
     )
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:

@@ -8,15 +8,17 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Submissions saved by Colab or VS Code name other kernels; grade them all with ours.
-c.Execute.kernel_name = "python3"
-c.Execute.timeout = 300  # seconds per cell: the largest hidden test builds a full-width U-Net
+# Every submission runs in the confined kernel that `python -m grader autograde` writes for it
+# (grader.jail), whatever kernel the student's editor named (Colab and VS Code name others).
+c.Execute.kernel_name = "unet-grading"
+c.Execute.timeout = 120  # seconds per cell; cells that hang were already taken out by the checker
 c.Execute.interrupt_on_timeout = True
 
-# Feedback must not reveal hidden tests, neither in the cells nor in tracebacks that quote them.
+# Scores come from grader.check; feedback shows its results and notes, never hidden test code.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.feedback.ShortenTestTracebacks",
+    "grader.feedback.AddGradingReport",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

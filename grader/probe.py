@@ -90,6 +90,8 @@ def read_message(stream) -> dict | None:
 
 
 def describe_error(error: BaseException) -> str:
+    if isinstance(error, CellTimeout):
+        return str(error)
     text = f"{type(error).__name__}: {error}".strip().splitlines()
     return (text[0] if text else type(error).__name__)[:300]
 

@@ -20,7 +20,7 @@ import torch
 from grader.probe import read_message, write_message
 
 #: Seconds one request may take inside the probe before it is interrupted, then killed.
-REQUEST_SECONDS = 60.0
+REQUEST_SECONDS = 20.0
 CELL_SECONDS = 30.0
 KILL_GRACE_SECONDS = 10.0
 
@@ -53,14 +53,28 @@ class ProbeProcess:
     cell_seconds: float = CELL_SECONDS
     outcomes: dict[int, CellOutcome] = field(default_factory=dict)
     task: str | None = None
+    out_of_time: str | None = None
     process: subprocess.Popen | None = None
 
     def request(self, op: str, timeout: float = REQUEST_SECONDS, **fields) -> dict:
-        """One request to a running probe; StudentCodeFailed if the student's code broke it."""
+        """One request to a running probe; StudentCodeFailed if the student's code broke it.
+
+        After one request of a task runs out of time, the task's other requests are not sent:
+        a hanging ``forward`` must cost its checks, not a minute each.
+        """
+        if self.out_of_time == self.task and self.task is not None:
+            raise StudentCodeFailed("not run: an earlier check of this task ran out of time")
         if self.process is None or self.process.poll() is not None:
             self.start()
-        reply = self._exchange({"op": op, "timeout": timeout, **fields}, timeout + KILL_GRACE_SECONDS)
-        if "error" in reply and op != "run_cell":
+        try:
+            reply = self._exchange({"op": op, "timeout": timeout, **fields}, timeout + KILL_GRACE_SECONDS)
+        except StudentCodeFailed as failure:
+            if "longer than" in str(failure):
+                self.out_of_time = self.task
+            raise
+        if reply.get("timed_out"):
+            self.out_of_time = self.task
+        if "error" in reply:
             raise StudentCodeFailed(reply["error"])
         return reply
 
@@ -109,8 +123,9 @@ class ProbeProcess:
                         outcome.stopped, newly_stopped = str(failure), True
                         raise
                     outcome.error = reply.get("error")
-                    if reply.get("timed_out"):
-                        outcome.stopped = outcome.error
+                    if reply.get("timed_out"):  # what it defined before it hung must not count
+                        outcome.stopped, newly_stopped = outcome.error, True
+                        raise StudentCodeFailed(outcome.error)
                 if self.task:
                     self._exchange({"op": "use_stand_ins", "timeout": REQUEST_SECONDS, "task": self.task},
                                    REQUEST_SECONDS)

@@ -1,0 +1,211 @@
+"""Turn whatever a student handed in into a notebook nbgrader can grade, and say what was done.
+
+Students' editors save notebooks in many shapes (Colab: nbformat 4.0, ids in ``metadata.id``,
+a kernelspec without ``language``; VS Code: other kernel names), and students move, copy,
+delete and retype cells. Grading should depend on the code in the answer cells, not on any of
+that. This module never runs the student's code: it reads JSON and rebuilds the notebook on
+the release's skeleton, the tasks in the release's order, and records every repair in plain
+words for the summary and the feedback.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+LOOKS_LIKE_PYTHON = re.compile(r"^\s*(#|import |from |def |class |print\(|@)", re.MULTILINE)
+CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
+
+
+@dataclass
+class Normalised:
+    """The gradable notebook (None if there is none) and what was repaired, in plain words."""
+
+    notebook: NotebookNode | None
+    notes: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def read_json(path: Path) -> tuple[dict | None, str | None]:
+    """The submission's JSON, or why it is not a notebook at all."""
+    data = path.read_bytes()
+    if not data.strip():
+        return None, "the file is empty: the notebook was not saved before it was handed in"
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        if LOOKS_LIKE_PYTHON.search(text[:2000]) and not text.lstrip().startswith("{"):
+            return None, ("the file holds Python source, not a notebook: download the notebook "
+                          "itself (File > Download > .ipynb) and hand that in")
+        return None, f"the file is not a readable notebook (broken JSON at line {error.lineno}, column {error.colno})"
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
+        return None, "the file is JSON but not a notebook (it has no list of cells)"
+    return raw, None
+
+
+def _without_outputs(raw: dict) -> dict:
+    """Outputs are never graded (nbgrader runs the notebook again) and can be hundreds of MB."""
+    for cell in raw["cells"]:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    return raw
+
+
+def _parse(raw: dict) -> NotebookNode:
+    version = raw.get("nbformat", 4)
+    raw.setdefault("nbformat", 4)
+    raw.setdefault("nbformat_minor", 0)
+    raw.setdefault("metadata", {})
+    notebook = nbformat.reads(json.dumps(raw), as_version=4)
+    if version != 4:
+        notebook.nbformat = 4
+    return notebook
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _cell_key(cell: NotebookNode) -> str | None:
+    """The id a cell had in the release: its own id, or Colab's copy of it in ``metadata.id``."""
+    return cell.get("id") or cell.get("metadata", {}).get("id")
+
+
+class _Release:
+    """The release notebook's cells, indexed the ways a student's cell can be recognised."""
+
+    def __init__(self, release: NotebookNode):
+        self.cells = release.cells
+        self.by_grade_id = {_grade_id(c): i for i, c in enumerate(self.cells) if _grade_id(c)}
+        self.by_id = {c.id: i for i, c in enumerate(self.cells)}
+        self.by_source = {}
+        for i, cell in enumerate(self.cells):
+            self.by_source.setdefault(cell.source.strip(), i)
+        self.answers = {gid: i for gid, i in self.by_grade_id.items()
+                        if self.cells[i].metadata["nbgrader"].get("solution")}
+        self.tests = {gid: i for gid, i in self.by_grade_id.items()
+                      if self.cells[i].metadata["nbgrader"].get("grade")}
+
+    def match(self, cell: NotebookNode) -> int | None:
+        """Which release cell this student cell is, if any."""
+        grade_id = _grade_id(cell)
+        if grade_id in self.by_grade_id:
+            return self.by_grade_id[grade_id]
+        key = _cell_key(cell)
+        if key in self.by_id and not (grade_id and grade_id not in self.by_grade_id):
+            return self.by_id[key]
+        index = self.by_source.get(cell.source.strip())
+        return index if index is not None and index not in self.answers.values() else None
+
+
+def _task(grade_id: str) -> str:
+    return grade_id.removeprefix("test_")
+
+
+def normalise(raw: dict, release: NotebookNode) -> Normalised:
+    """Rebuild the student's notebook on the release's skeleton; see the module docstring."""
+    try:
+        student = _parse(_without_outputs(raw))
+    except Exception as error:  # nbformat's errors vary by version; all mean "unreadable"
+        return Normalised(None, problem=f"the file is not a readable notebook ({type(error).__name__})")
+    index = _Release(release)
+    notes: list[str] = []
+
+    # Which student cell is which release cell; the cells a student added stay after the
+    # cell they followed. A second copy of a release cell becomes an ordinary cell where it
+    # stands, so it still runs after the first and, as in the student's kernel, the last
+    # definition wins.
+    claimed: dict[int, NotebookNode] = {}
+    followers: dict[int | None, list[NotebookNode]] = {None: []}
+    order: list[int] = []
+    current: int | None = None
+    for cell in student.cells:
+        match = index.match(cell)
+        if match is not None and match in claimed:
+            if match in index.answers.values():
+                notes.append(f"two cells are marked as the answer to {_grade_id(release.cells[match])}: "
+                             "both run, in the order they were in, and the last definition counts")
+            match = None
+        if match is None:
+            cell.get("metadata", {}).pop("nbgrader", None)
+            followers[current].append(cell)
+            continue
+        claimed[match], current = cell, match
+        order.append(match)
+        followers[match] = []
+
+    graded_order = [i for i in order if i in index.by_grade_id.values()]
+    if graded_order != sorted(graded_order):
+        notes.append("the task cells were out of order: they were put back in the assignment's order")
+
+    cells = list(followers[None])
+    for release_index, release_cell in enumerate(release.cells):
+        grade_id = _grade_id(release_cell)
+        mine = claimed.get(release_index)
+        if release_index in index.tests.values():
+            cell = copy.deepcopy(release_cell)
+            if mine is None:
+                notes.append(f"the test cell of {_task(grade_id)} was missing: it was restored")
+            elif mine.source.strip() != release_cell.source.strip():
+                notes.append(f"the test cell of {_task(grade_id)} was changed: the original was restored")
+        elif release_index in index.answers.values():
+            if mine is None:
+                notes.append(f"the answer cell of {grade_id} is missing: {grade_id} is graded as not answered")
+                cell = copy.deepcopy(release_cell)
+            else:
+                cell = mine
+                if cell.cell_type != "code":
+                    notes.append(f"the answer cell of {grade_id} had been turned into a {cell.cell_type} "
+                                 "cell: it was graded as code")
+                cell = nbformat.v4.new_code_cell(cell.source)
+                cell.metadata = copy.deepcopy(release_cell.metadata)
+                cell.id = release_cell.id
+        else:
+            cell = mine if mine is not None else copy.deepcopy(release_cell)
+        cells.append(cell)
+        cells.extend(followers.get(release_index, []))
+
+    notebook = nbformat.v4.new_notebook(metadata=copy.deepcopy(release.metadata))
+    notebook.cells = [_clean(cell) for cell in cells]
+    _give_unique_ids(notebook)
+    nbformat.validate(notebook)
+    return Normalised(notebook, notes)
+
+
+def _clean(cell: NotebookNode) -> NotebookNode:
+    """A cell as nbformat 4.5 wants it, with Colab's private metadata dropped."""
+    metadata = {key: value for key, value in cell.get("metadata", {}).items() if key not in ("id", "colab", "outputId")}
+    if cell.cell_type == "code":
+        fresh = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+    elif cell.cell_type == "markdown":
+        fresh = nbformat.v4.new_markdown_cell(cell.source, metadata=metadata)
+    else:
+        fresh = nbformat.v4.new_raw_cell(cell.source, metadata=metadata)
+    fresh.id = _cell_key(cell) or fresh.id
+    return fresh
+
+
+def _give_unique_ids(notebook: NotebookNode) -> None:
+    seen = set()
+    for cell in notebook.cells:
+        if not CELL_ID.match(str(cell.id)) or cell.id in seen:
+            cell.id = uuid.uuid4().hex[:8]
+        seen.add(cell.id)
+
+
+def take_out_cells(notebook: NotebookNode, reasons: dict[int, str]) -> NotebookNode:
+    """Replace cells that hung or ended the grading process by a note, so the rest can run."""
+    notebook = copy.deepcopy(notebook)
+    for position, reason in reasons.items():
+        cell = notebook.cells[position]
+        cell.source = (f"# The grader did not run this cell: when it ran, {reason}.\n"
+                       f"print({('The grader did not run this cell: ' + reason)!r})")
+    return notebook
