@@ -29,18 +29,26 @@ def kernel_environment(monkeypatch):
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
 
 
+@pytest.fixture(scope="session")
+def graded_batch(tmp_path_factory):
+    """The catalogue and the bad submissions, graded once by ``python -m grader autograde``."""
+    from tests.batch import grade_batch
+
+    return grade_batch(tmp_path_factory.mktemp("batch"))
+
+
 def pytest_terminal_summary(terminalreporter):
-    """Print the mutation score: how many wrong submissions lost points in their own task."""
+    """Print the figures the run measured and the mutation score."""
+    from tests.batch import BATCH_FIGURES
     from tests.submissions import MUTANTS
     from tests.test_grader import MUTATION_REPORT
     from tests.test_notebooks import SMOKE_FIGURES
 
-    for figure, value in SMOKE_FIGURES.items():
+    for figure, value in {**SMOKE_FIGURES, **BATCH_FIGURES}.items():
         terminalreporter.write_line(f"{figure}: {value}")
     if not MUTATION_REPORT:
         return
-    killed = sum(1 for score in MUTATION_REPORT.values()
-                 if score.split()[-1].split("/")[0] != score.split()[-1].split("/")[1])
+    killed = sum(1 for _, score, maximum in MUTATION_REPORT.values() if score < maximum)
     terminalreporter.write_sep("-", f"mutation score: {killed} of {len(MUTANTS)} mutants lose points")
-    for name, score in MUTATION_REPORT.items():
-        terminalreporter.write_line(f"  {name}: {score}")
+    for name, (task, score, maximum) in MUTATION_REPORT.items():
+        terminalreporter.write_line(f"  {name}: {task} {score:g}/{maximum:g}")

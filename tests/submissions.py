@@ -20,10 +20,14 @@ def _without_markers(source: str) -> str:
                      if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
 
 
+def solution_answer(task: str) -> str:
+    """The solution's answer to ``task`` as a student would have typed it (no nbgrader markers)."""
+    return _without_markers(answer_cells(SOLUTION_NOTEBOOK)[task]).strip()
+
+
 def filled_in(answers: dict[str, str] | None = None):
     """The release notebook with every stub replaced by the solution (or by ``answers[task]``)."""
-    solutions = {task: _without_markers(source)
-                 for task, source in answer_cells(SOLUTION_NOTEBOOK).items()}
+    solutions = {task: solution_answer(task) for task in answer_cells(SOLUTION_NOTEBOOK)}
     solutions.update(answers or {})
     notebook = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
     for cell in notebook.cells:
@@ -42,7 +46,7 @@ class Mutant:
     replacements: tuple[tuple[str, str], ...]
 
     def answer(self) -> str:
-        source = _without_markers(answer_cells(SOLUTION_NOTEBOOK)[self.task])
+        source = solution_answer(self.task)
         for old, new in self.replacements:
             assert old in source, f"mutant {self.name}: {old!r} is not in the solution of {self.task}"
             source = source.replace(old, new)

@@ -10,6 +10,7 @@ import papermill
 import pytest
 from nbgrader.validator import Validator
 
+from grader.check import task_points
 from grader.course import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, create_course, generate_assignment
 from tests.notebook_code import TASK_IDS, answer_cells
 from unet_kit.data import load_isbi2012
@@ -94,13 +95,11 @@ def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
     assert len(passed) == len(TASK_IDS)
 
 
-def test_hidden_tests_score_against_the_cells_own_points():
-    """The points a hidden region passes to run_hidden_tests are the cell's nbgrader points."""
+def test_checker_takes_each_tasks_points_from_its_test_cell():
+    """One source of truth: the points grader.check gives are the nbgrader points of the test cells."""
     notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
     assert [cell.metadata.nbgrader.grade_id for cell in graded] == [f"test_{task}" for task in TASK_IDS]
-    for cell in graded:
-        task = cell.metadata.nbgrader.grade_id.removeprefix("test_")
-        call = f'run_hidden_tests("{task}", globals(), points={cell.metadata.nbgrader.points})'
-        assert call in cell.source, f"{cell.metadata.nbgrader.grade_id} does not end with {call}"
-        assert cell.source.rstrip().splitlines()[-2] == call, "the score must be the cell's last value"
+    assert task_points() == {cell.metadata.nbgrader.grade_id.removeprefix("test_"): float(cell.metadata.nbgrader.points)
+                             for cell in graded}
+    assert all("grader" not in cell.source for cell in graded), "test cells must not import the grader"

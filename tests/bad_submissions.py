@@ -1,0 +1,304 @@
+"""A corpus of bad submissions: broken files, moved cells, runaway code and tampering.
+
+Each case writes one submission and states what grading it must get: per-task scores (full
+marks unless named), or ``not_graded`` with the reason the summary must give, and a phrase the
+grader's notes must contain. Scores written ``"as <mutant>"`` must equal that plain mutant's
+scores in the same batch: tampering around a wrong answer may not raise its grade.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from tests.conftest import REPOSITORY_ROOT
+from tests.submissions import MUTANTS, filled_in, solution_answer
+
+MUTANT_BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Where the batch lives, for cases that aim at other students' files."""
+
+    submissions: Path
+    output: Path
+    victim: str = "solution"
+
+
+@dataclass(frozen=True)
+class BadSubmission:
+    name: str
+    write: Callable[[Path, Batch], None]  # writes the submission file at the given path
+    scores: dict[str, float | str] = field(default_factory=dict)  # task -> score or "as <mutant>"
+    not_graded: str | None = None
+    note: str | None = None
+    needs_signal_scoping: bool = False
+
+
+def _notebook(notebook) -> Callable[[Path, Batch], None]:
+    return lambda path, batch: nbformat.write(notebook, path)
+
+
+def _json(transform: Callable[[dict], dict], base=None) -> Callable[[Path, Batch], None]:
+    def write(path: Path, batch: Batch) -> None:
+        raw = json.loads(nbformat.writes(base if base is not None else filled_in()))
+        path.write_text(json.dumps(transform(raw)))
+    return write
+
+
+def _index(notebook, grade_id: str) -> int:
+    return next(i for i, cell in enumerate(notebook.cells)
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _with_answer(task: str, source: str, base=None):
+    notebook = copy.deepcopy(base) if base is not None else filled_in()
+    notebook.cells[_index(notebook, task)].source = source
+    return notebook
+
+
+def _with_cell_after(grade_id: str, source: str, base=None):
+    notebook = copy.deepcopy(base) if base is not None else filled_in()
+    notebook.cells.insert(_index(notebook, grade_id) + 1, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def _without(grade_id: str, base=None):
+    notebook = copy.deepcopy(base) if base is not None else filled_in()
+    del notebook.cells[_index(notebook, grade_id)]
+    return notebook
+
+
+def _mutant(name: str):
+    return MUTANT_BY_NAME[name].notebook()
+
+
+# -- editors' ways of saving --------------------------------------------------------------------
+def _nbformat_4_0(raw: dict) -> dict:
+    raw["nbformat_minor"] = 0
+    for cell in raw["cells"]:
+        cell.pop("id", None)
+    return raw
+
+
+def _colab(raw: dict) -> dict:
+    raw["nbformat_minor"] = 0
+    raw["metadata"] = {"colab": {"provenance": [], "gpuType": "T4"}, "accelerator": "GPU",
+                       "kernelspec": {"name": "python3", "display_name": "Python 3"},
+                       "language_info": {"name": "python"}}
+    for cell in raw["cells"]:
+        cell["metadata"]["id"] = cell.pop("id")
+        if cell["cell_type"] == "code":
+            cell["metadata"]["colab"] = {"base_uri": "https://localhost:8080/"}
+    return raw
+
+
+def _vscode(raw: dict) -> dict:
+    raw["metadata"]["kernelspec"] = {"name": ".venv", "display_name": ".venv (Python 3.12.3)"}
+    raw["metadata"]["language_info"] = {"name": "python", "version": "3.12.3", "mimetype": "text/x-python"}
+    return raw
+
+
+def _huge_outputs(raw: dict) -> dict:
+    cell = raw["cells"][_index(filled_in(), "crop")]
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (200 * 2**20)}]
+    return raw
+
+
+def _markdown_answer(raw: dict) -> dict:
+    raw["cells"][_index(filled_in(), "feature_map_block")]["cell_type"] = "markdown"
+    cell = raw["cells"][_index(filled_in(), "feature_map_block")]
+    for key in ("outputs", "execution_count"):
+        cell.pop(key, None)
+    return raw
+
+
+def _unet_first():
+    notebook = filled_in()
+    answer, test = _index(notebook, "unet"), _index(notebook, "test_unet")
+    moved = [notebook.cells[answer], notebook.cells[test]]
+    del notebook.cells[test], notebook.cells[answer]
+    first_task = _index(notebook, "crop")
+    notebook.cells[first_task:first_task] = moved
+    return notebook
+
+
+def _extra_cells():
+    notebook = filled_in()
+    task = _index(notebook, "crop")
+    notebook.cells[task:task] = [
+        nbformat.v4.new_markdown_cell("My notes: the window starts at size // 2 - new // 2."),
+        nbformat.v4.new_code_cell("def centre_start(size, new):\n    return size // 2 - new // 2"),
+    ]
+    notebook.cells[_index(notebook, "crop")].source = (
+        "def crop(image, new_shape):\n"
+        "    top = centre_start(image.shape[2], new_shape[2])\n"
+        "    left = centre_start(image.shape[3], new_shape[3])\n"
+        "    return image[:, :, top:top + new_shape[2], left:left + new_shape[3]]"
+    )
+    return notebook
+
+
+def _duplicated_answer():
+    notebook = filled_in()
+    task = _index(notebook, "contracting_block")
+    wrong = copy.deepcopy(notebook.cells[task])
+    wrong.source = MUTANT_BY_NAME["contracting_missing_relu"].answer()
+    wrong.id = "a1b2c3d4"
+    notebook.cells.insert(task, wrong)  # the first copy is wrong, the later one is right
+    return notebook
+
+
+def _edited_test_cell():
+    notebook = _mutant("crop_off_by_one")
+    notebook.cells[_index(notebook, "test_crop")].source = 'print("crop: all visible tests passed")'
+    return notebook
+
+
+# -- runaway code --------------------------------------------------------------------------------
+TRAINING_LOOP = """\
+model = UNet(1, 1, hidden_channels=16)
+optimizer = torch.optim.Adam(model.parameters())
+while True:  # "I'll stop it later"
+    loss = model(torch.randn(1, 1, 188, 188)).square().mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+# -- tampering ------------------------------------------------------------------------------------
+FAKE_GRADER = """\
+import sys, types
+fake_grader, fake_hidden = types.ModuleType("grader"), types.ModuleType("grader.hidden")
+fake_hidden.run_hidden_tests = lambda task, namespace, points: points
+fake_hidden.isolate_from_upstream = lambda *args, **kwargs: None
+fake_grader.hidden = fake_hidden
+sys.modules.update({"grader": fake_grader, "grader.hidden": fake_hidden})
+run_hidden_tests = fake_hidden.run_hidden_tests
+"""
+PATCH_PYTEST = "import pytest\npytest.main = lambda *args, **kwargs: 0\n"
+PATCH_COMPARISONS = ("torch.allclose = lambda *args, **kwargs: True\n"
+                     "torch.equal = lambda *args, **kwargs: True\n")
+PATCH_INTERPOLATE = """\
+_interpolate = F.interpolate
+def _always_nearest(input, size=None, scale_factor=None, mode="nearest", align_corners=None, **kwargs):
+    return _interpolate(input, size=size, scale_factor=scale_factor, mode="nearest")
+F.interpolate = torch.nn.functional.interpolate = _always_nearest
+"""
+PATCH_EQUALITY = "torch.Tensor.__eq__ = lambda self, other: torch.ones(self.shape, dtype=torch.bool)\n"
+FAKE_SHAPE = '''\
+class Window:
+    """Looks like the right answer to anyone who only reads .shape."""
+
+    def __init__(self, image, new_shape):
+        self.shape = torch.Size([image.shape[0], image.shape[1], new_shape[2], new_shape[3]])
+
+
+def crop(image, new_shape):
+    return Window(image, new_shape)
+'''
+HIDDEN_TEST_FILES = [REPOSITORY_ROOT / "grader" / "hidden_tests" / "test_unet.py",
+                     REPOSITORY_ROOT / "grader" / "reference.py"]
+#: Text that only the hidden tests and oracles contain: it must never reach a feedback page.
+HIDDEN_TEST_MARKERS = ("def wired_by_the_design", "def expanding_oracle", "def test_skips_join_their_own_level")
+
+
+def _read_hidden_tests(path: Path, batch: Batch) -> None:
+    source = "\n".join(
+        f"try:\n    print(open({str(target)!r}).read())\nexcept OSError as error:\n    print('could not read:', error)"
+        for target in HIDDEN_TEST_FILES)
+    nbformat.write(_with_cell_after("crop", source), path)
+
+
+def targets_outside(batch: Batch, student: str) -> list[Path]:
+    """Files a submission must not change: the repository, other students' work, the grades."""
+    return [REPOSITORY_ROOT / "README.md", REPOSITORY_ROOT / "grader" / "hidden_tests" / "test_crop.py",
+            batch.submissions / f"{batch.victim}.ipynb", batch.output / "grades.csv",
+            batch.output / "students" / batch.victim / "gradebook.db",
+            batch.output / "students" / student / "gradebook.db"]
+
+
+def _write_elsewhere(path: Path, batch: Batch) -> None:
+    source = "\n".join(
+        f"try:\n    open({str(target)!r}, 'a').write('tampered')\n    print('wrote', {str(target)!r})\n"
+        f"except OSError as error:\n    print('could not write:', error)"
+        for target in targets_outside(batch, path.stem))
+    nbformat.write(_with_cell_after("crop", source), path)
+
+
+KILL_PARENT = """\
+import os, signal
+try:
+    os.kill(os.getppid(), signal.SIGKILL)
+except OSError as error:
+    print("could not stop the grader:", error)
+"""
+
+
+def _answer_plus(task: str, extra: str, before: bool = False):
+    source = solution_answer(task)
+    return _with_answer(task, f"{extra}\n{source}" if before else f"{source}\n\n{extra}")
+
+
+BAD_SUBMISSIONS = (
+    # broken files and other editors' ways of saving
+    BadSubmission("invalid_json", lambda path, batch: path.write_text('{"cells": [{"cell_type": "code",'),
+                  not_graded="broken JSON"),
+    BadSubmission("empty_file", lambda path, batch: path.write_text(""), not_graded="the file is empty"),
+    BadSubmission("python_script", lambda path, batch: path.write_text(
+        "import torch\n\n" + solution_answer("crop") + "\n"), not_graded="Python source, not a notebook"),
+    BadSubmission("nbformat_4_0_without_ids", _json(_nbformat_4_0)),
+    BadSubmission("colab_save", _json(_colab)),
+    BadSubmission("vscode_kernelspec", _json(_vscode)),
+    BadSubmission("huge_outputs", _json(_huge_outputs)),
+    # moved, deleted, copied and retyped cells
+    BadSubmission("deleted_answer_cell", _notebook(_without("crop")), {"crop": 0.0},
+                  note="the answer cell of crop is missing"),
+    BadSubmission("deleted_test_cell", _notebook(_without("test_crop")), note="the test cell of crop was missing"),
+    BadSubmission("edited_test_cell", _notebook(_edited_test_cell()), {"crop": "as crop_off_by_one"},
+                  note="the test cell of crop was changed"),
+    BadSubmission("duplicated_answer_cell", _notebook(_duplicated_answer()),
+                  note="two cells are marked as the answer to contracting_block"),
+    BadSubmission("answer_cell_made_markdown", _json(_markdown_answer),
+                  note="turned into a markdown cell"),
+    BadSubmission("cells_reordered", _notebook(_unet_first()), note="out of order"),
+    BadSubmission("extra_student_cells", _notebook(_extra_cells())),
+    # runaway code
+    BadSubmission("syntax_error_in_crop", _notebook(_with_answer(
+        "crop", "def crop(image, new_shape)\n    return image")), {"crop": 0.0}),
+    BadSubmission("infinite_loop", _notebook(_answer_plus("contracting_block", "while True:\n    pass")),
+                  {"contracting_block": 0.0}, note="ran longer than"),
+    BadSubmission("twenty_gigabytes", _notebook(_answer_plus(
+        "crop", "hog = torch.ones(20 * 2**30, dtype=torch.uint8)", before=True)), {"crop": 0.0}),
+    BadSubmission("sys_exit", _notebook(_answer_plus("feature_map_block", "import sys\nsys.exit()"))),
+    BadSubmission("os_exit", _notebook(_answer_plus("unet", "import os\nos._exit(1)")), {"unet": 0.0},
+                  note="ended the Python process"),
+    BadSubmission("killed_kernel", _notebook(_answer_plus(
+        "crop", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")), {"crop": 0.0},
+                  note="ended the Python process"),
+    BadSubmission("training_loop_left_running", _notebook(_with_cell_after("unet", TRAINING_LOOP)),
+                  note="ran longer than"),
+    BadSubmission("kills_the_grader", _notebook(_with_cell_after("crop", KILL_PARENT)), needs_signal_scoping=True),
+    # tampering around wrong answers: the grade stays what the wrong answer earns
+    BadSubmission("fake_grading_helper", _notebook(_with_cell_after("crop", FAKE_GRADER, _mutant("crop_off_by_one"))),
+                  {"crop": "as crop_off_by_one"}),
+    BadSubmission("patched_pytest", _notebook(_with_cell_after(
+        "contracting_block", PATCH_PYTEST, _mutant("contracting_missing_relu"))),
+        {"contracting_block": "as contracting_missing_relu"}),
+    BadSubmission("patched_allclose_and_equal", _notebook(_with_cell_after(
+        "crop", PATCH_COMPARISONS, _mutant("crop_not_centred"))), {"crop": "as crop_not_centred"}),
+    BadSubmission("patched_functional_interpolate", _notebook(_with_cell_after(
+        "expanding_block", PATCH_INTERPOLATE, _mutant("expanding_nearest_upsampling"))),
+        {"expanding_block": "as expanding_nearest_upsampling"}),
+    BadSubmission("patched_tensor_eq", _notebook(_with_cell_after(
+        "crop", PATCH_EQUALITY, _mutant("crop_halves_the_difference"))), {"crop": "as crop_halves_the_difference"}),
+    BadSubmission("fake_shape", _notebook(_with_answer("crop", FAKE_SHAPE)), {"crop": 0.0}),
+    BadSubmission("reads_hidden_tests", _read_hidden_tests),
+    BadSubmission("writes_elsewhere", _write_elsewhere),
+)

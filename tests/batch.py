@@ -1,0 +1,107 @@
+"""One real ``python -m grader autograde`` run over every kind of submission the tests know.
+
+The catalogue (solution, blank, truncated file, mutants, correct variants) and the corpus of
+bad submissions are graded together, in one batch of more than fifty, the way an instructor
+would grade a class. While it runs, a heartbeat measures how late a 0.1 s sleep on this
+machine wakes up: a figure of how responsive the machine stayed, printed after the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from grader.course import STUDENT_NOTEBOOK
+from tests.bad_submissions import BAD_SUBMISSIONS, Batch, targets_outside
+from tests.conftest import REPOSITORY_ROOT
+from tests.submissions import CORRECT_VARIANTS, MUTANTS, filled_in
+
+MAX_POINTS = {"crop": 2, "contracting_block": 3, "expanding_block": 4, "feature_map_block": 1, "unet": 5}
+BATCH_FIGURES: dict[str, str] = {}  # printed after the run by conftest
+
+
+@dataclass
+class GradedBatch:
+    grades: dict[str, dict[str, tuple[float, float]]]
+    summary: str
+    batch: Batch
+    hashes_before: dict[Path, str] = field(default_factory=dict)
+
+    @property
+    def output(self) -> Path:
+        return self.batch.output
+
+    def summary_lines(self, student: str) -> list[str]:
+        """The student's row of the summary table and its notes."""
+        return [line for line in self.summary.splitlines()
+                if line.startswith(f"{student} ") or line.startswith(f"  {student}: ")]
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
+
+
+def write_submissions(batch: Batch) -> int:
+    folder = batch.submissions
+    nbformat.write(filled_in(), folder / f"{batch.victim}.ipynb")
+    (folder / "blank.ipynb").write_text(STUDENT_NOTEBOOK.read_text())
+    (folder / "broken.ipynb").write_text('{"cells": [')  # a truncated save
+    for mutant in MUTANTS:
+        nbformat.write(mutant.notebook(), folder / f"{mutant.name}.ipynb")
+    for name, (task, source) in CORRECT_VARIANTS.items():
+        nbformat.write(filled_in({task: source}), folder / f"{name}.ipynb")
+    for case in BAD_SUBMISSIONS:
+        case.write(folder / f"{case.name}.ipynb", batch)
+    return len(list(folder.glob("*.ipynb")))
+
+
+class Heartbeat(threading.Thread):
+    """Wakes every 0.1 s and records how late it woke: the machine's responsiveness."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.delays: list[float] = []
+        self.running = True
+
+    def run(self):
+        while self.running:
+            started = time.perf_counter()
+            time.sleep(0.1)
+            self.delays.append(time.perf_counter() - started - 0.1)
+
+
+def grade_batch(root: Path) -> GradedBatch:
+    batch = Batch(root / "submissions", root / "graded")
+    batch.submissions.mkdir()
+    count = write_submissions(batch)
+    watched = {path for case in BAD_SUBMISSIONS for path in targets_outside(batch, case.name)}
+    hashes_before = {path: file_hash(path) for path in watched if path.is_relative_to(REPOSITORY_ROOT)
+                     or path.is_relative_to(batch.submissions)}
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "grader", "autograde", str(batch.submissions), "--out", str(batch.output)],
+        cwd=REPOSITORY_ROOT, capture_output=True, text=True, timeout=3600,
+    )
+    elapsed = time.perf_counter() - started
+    heartbeat.running = False
+    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    delays = sorted(heartbeat.delays)
+    BATCH_FIGURES["batch"] = f"{count} submissions graded in {elapsed:.0f} s ({elapsed / count:.1f} s each, 2 workers)"
+    BATCH_FIGURES["heartbeat lateness"] = (f"median {1000 * delays[len(delays) // 2]:.0f} ms, "
+                                           f"worst {1000 * delays[-1]:.0f} ms over {len(delays)} beats")
+    grades = defaultdict(dict)
+    with (batch.output / "grades.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
+    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before)
