@@ -40,7 +40,7 @@ from grader.course import (
     generate_assignment,
     run_nbgrader,
 )
-from grader.normalise import normalise, read_json, take_out_cells
+from grader.normalise import describe_cell, normalise, read_json, take_out_cells
 from grader.sandbox import grading_policy, launcher_environment, prepare_kit
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -134,7 +134,12 @@ def grade_one(course_root: Path, output: Path, submission: Submission, kit: Path
         return Result(submission.student_id, notes=notes, problem=report["error"])
     scores = {task: (float(r["score"]), float(r["points"])) for task, r in report["tasks"].items()}
     stopped = {cell["index"]: cell["stopped"] for cell in report["cells"] if cell["stopped"]}
-    notes += [f"cell {index + 1} was not run: {reason}" for index, reason in stopped.items()]
+    for cell in report["cells"]:
+        where = describe_cell(normalised.notebook, cell["index"])
+        if cell["stopped"]:
+            notes.append(f"{where} was not run: {cell['stopped']}")
+        elif cell["error"]:
+            notes.append(f"{where} raised {cell['error']}")
 
     submitted = course_root / "submitted" / submission.student_id / ASSIGNMENT
     submitted.mkdir(parents=True, exist_ok=True)

@@ -209,3 +209,12 @@ def take_out_cells(notebook: NotebookNode, reasons: dict[int, str]) -> NotebookN
         cell.source = (f"# The grader did not run this cell: when it ran, {reason}.\n"
                        f"print({('The grader did not run this cell: ' + reason)!r})")
     return notebook
+
+
+def describe_cell(notebook: NotebookNode, index: int) -> str:
+    """How a student finds a cell: the task it answers, or its number and first line."""
+    grading = notebook.cells[index].metadata.get("nbgrader", {})
+    if grading.get("solution"):
+        return f"the answer cell of {grading['grade_id']}"
+    first_line = next((line.strip() for line in notebook.cells[index].source.splitlines() if line.strip()), "")
+    return f"cell {index + 1} ({first_line[:40]!r})" if first_line else f"cell {index + 1}"

@@ -3,6 +3,10 @@
 Two uses: functional *oracles* that recompute a block's output from the student's own
 weights, and *stand-in blocks* that replace a student's upstream work while a downstream task
 is graded, so one mistake costs points in one task only.
+
+The functions are imported by name, not looked up as ``F.interpolate`` at call time: the probe
+loads this module before the student's cells run, so a notebook that reassigns
+``torch.nn.functional.interpolate`` cannot change the stand-ins.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
-from torch import nn
+from torch import cat, nn
+from torch.nn.functional import conv2d, interpolate, max_pool2d, relu
 
 
 def reference_crop(image: torch.Tensor, new_shape) -> torch.Tensor:
@@ -23,17 +27,17 @@ def reference_crop(image: torch.Tensor, new_shape) -> torch.Tensor:
 
 
 def contracting_oracle(x, first_weight, first_bias, second_weight, second_bias):
-    hidden = F.relu(F.conv2d(x, first_weight, first_bias))
-    return F.max_pool2d(F.relu(F.conv2d(hidden, second_weight, second_bias)), kernel_size=2, stride=2)
+    hidden = relu(conv2d(x, first_weight, first_bias))
+    return max_pool2d(relu(conv2d(hidden, second_weight, second_bias)), kernel_size=2, stride=2)
 
 
 def expanding_oracle(x, skip, up_weight, up_bias, first_weight, first_bias, second_weight,
                      second_bias):
-    upsampled = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
-    upsampled = F.conv2d(upsampled, up_weight, up_bias)
-    joined = torch.cat([upsampled, reference_crop(skip, upsampled.shape)], dim=1)
-    hidden = F.relu(F.conv2d(joined, first_weight, first_bias))
-    return F.relu(F.conv2d(hidden, second_weight, second_bias))
+    upsampled = interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    upsampled = conv2d(upsampled, up_weight, up_bias)
+    joined = cat([upsampled, reference_crop(skip, upsampled.shape)], dim=1)
+    hidden = relu(conv2d(joined, first_weight, first_bias))
+    return relu(conv2d(hidden, second_weight, second_bias))
 
 
 def _conv_parameters(out_channels: int, in_channels: int, kernel: int) -> tuple[nn.Parameter, nn.Parameter]:
@@ -82,7 +86,7 @@ class StandInFeatureMapBlock(nn.Module):
         self.weight, self.bias = _conv_parameters(output_channels, input_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight, self.bias)
+        return conv2d(x, self.weight, self.bias)
 
 
 def with_parameters(module: nn.Module, values: dict[str, torch.Tensor], prefix: str) -> nn.Module:

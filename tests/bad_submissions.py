@@ -271,12 +271,15 @@ BAD_SUBMISSIONS = (
     BadSubmission("extra_student_cells", _notebook(_extra_cells())),
     # runaway code
     BadSubmission("syntax_error_in_crop", _notebook(_with_answer(
-        "crop", "def crop(image, new_shape)\n    return image")), {"crop": 0.0}),
+        "crop", "def crop(image, new_shape)\n    return image")), {"crop": 0.0},
+                  note="the answer cell of crop raised SyntaxError"),
     BadSubmission("infinite_loop", _notebook(_answer_plus("contracting_block", "while True:\n    pass")),
-                  {"contracting_block": 0.0}, note="ran longer than"),
+                  {"contracting_block": 0.0}, note="the answer cell of contracting_block was not run: it ran longer than"),
     BadSubmission("twenty_gigabytes", _notebook(_answer_plus(
-        "crop", "hog = torch.ones(20 * 2**30, dtype=torch.uint8)", before=True)), {"crop": 0.0}),
-    BadSubmission("sys_exit", _notebook(_answer_plus("feature_map_block", "import sys\nsys.exit()"))),
+        "crop", "hog = torch.ones(20 * 2**30, dtype=torch.uint8)", before=True)), {"crop": 0.0},
+                  note="can't allocate memory"),
+    BadSubmission("sys_exit", _notebook(_answer_plus("feature_map_block", "import sys\nsys.exit()")),
+                  note="the answer cell of feature_map_block raised SystemExit"),
     BadSubmission("os_exit", _notebook(_answer_plus("unet", "import os\nos._exit(1)")), {"unet": 0.0},
                   note="ended the Python process"),
     BadSubmission("killed_kernel", _notebook(_answer_plus(
