@@ -20,6 +20,7 @@ from tests.conftest import REPOSITORY_ROOT
 from tests.submissions import MUTANTS, filled_in, solution_answer
 
 MUTANT_BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
+MAX_TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,30 @@ def _vscode(raw: dict) -> dict:
     raw["metadata"]["kernelspec"] = {"name": ".venv", "display_name": ".venv (Python 3.12.3)"}
     raw["metadata"]["language_info"] = {"name": "python", "version": "3.12.3", "mimetype": "text/x-python"}
     return raw
+
+
+def _nbformat_4_1_colab(raw: dict) -> dict:
+    raw = _colab(raw)
+    raw["nbformat_minor"] = 1
+    return raw
+
+
+def _jupyterlab_4(raw: dict) -> dict:
+    raw["metadata"] = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                          "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                          "pygments_lexer": "ipython3", "version": "3.12.3"},
+    }
+    for number, cell in enumerate(raw["cells"], start=1):
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = number
+        cell["metadata"].setdefault("editable", True)
+    return raw
+
+
+def _every_task_as(mutant: str) -> dict[str, str]:
+    return {task: f"as {mutant}" for task in MAX_TASKS}
 
 
 def _huge_outputs(raw: dict) -> dict:
@@ -257,6 +282,15 @@ BAD_SUBMISSIONS = (
     BadSubmission("colab_save", _json(_colab)),
     BadSubmission("vscode_kernelspec", _json(_vscode)),
     BadSubmission("huge_outputs", _json(_huge_outputs)),
+    # editors' round trips of a wrong answer: graded exactly as the original
+    BadSubmission("colab_round_trip", _json(_colab, _mutant("expanding_concat_order_swapped")),
+                  _every_task_as("expanding_concat_order_swapped")),
+    BadSubmission("colab_4_1_round_trip", _json(_nbformat_4_1_colab, _mutant("unet_skips_to_wrong_levels")),
+                  _every_task_as("unet_skips_to_wrong_levels")),
+    BadSubmission("vscode_round_trip", _json(_vscode, _mutant("contracting_average_pool")),
+                  _every_task_as("contracting_average_pool")),
+    BadSubmission("jupyterlab_4_round_trip", _json(_jupyterlab_4, _mutant("crop_wrong_axes")),
+                  _every_task_as("crop_wrong_axes")),
     # moved, deleted, copied and retyped cells
     BadSubmission("deleted_answer_cell", _notebook(_without("crop")), {"crop": 0.0},
                   note="the answer cell of crop is missing"),

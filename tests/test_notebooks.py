@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import nbformat
 import papermill
@@ -103,3 +106,37 @@ def test_checker_takes_each_tasks_points_from_its_test_cell():
     assert task_points() == {cell.metadata.nbgrader.grade_id.removeprefix("test_"): float(cell.metadata.nbgrader.points)
                              for cell in graded}
     assert all("grader" not in cell.source for cell in graded), "test cells must not import the grader"
+
+
+def setup_cell(notebook_path) -> str:
+    return nbformat.read(notebook_path, as_version=4).cells[1].source
+
+
+def test_colab_badge_opens_the_repository_the_setup_cell_clones():
+    match = re.search(r'KIT_REPOSITORY = "https://github.com/([\w.-]+/[\w.-]+)"', setup_cell(STUDENT_NOTEBOOK))
+    assert match, "the setup cell must name the repository in KIT_REPOSITORY"
+    badge = f"https://colab.research.google.com/github/{match.group(1)}/blob/main/UNet_Assignment.ipynb"
+    assert badge in (SOLUTION_NOTEBOOK.parent.parent / "README.md").read_text()
+
+
+def test_setup_cell_runs_twice_in_a_checkout_without_cloning_or_installing(tmp_path):
+    """Outside Colab the cell only finds the checkout: no clone, no pip, no error on a re-run."""
+    source = setup_cell(STUDENT_NOTEBOOK)
+    program = f"{source}\n{source}\nimport unet_kit\nprint('ok', IN_COLAB, missing)"
+    completed = subprocess.run([sys.executable, "-c", program], cwd=SOLUTION_NOTEBOOK.parent,
+                               capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": ""})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "ok False []"
+    assert "torch" not in source.split("NEEDED_PACKAGES", 1)[1].split("\n", 1)[0], "the setup cell must never install torch"
+
+
+def test_notebook_asks_colab_for_a_gpu_runtime():
+    metadata = nbformat.read(STUDENT_NOTEBOOK, as_version=4).metadata
+    assert metadata["accelerator"] == "GPU" and metadata["colab"]["gpuType"]
+
+
+def test_solution_notebook_carries_no_outputs():
+    notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None
+               for cell in notebook.cells if cell.cell_type == "code")
