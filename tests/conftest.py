@@ -41,11 +41,14 @@ def pytest_terminal_summary(terminalreporter):
     """Print the figures the run measured and the mutation score."""
     from tests.batch import BATCH_FIGURES
     from tests.submissions import MUTANTS
+    from tests.test_browser import SCREENSHOTS
     from tests.test_grader import MUTATION_REPORT
     from tests.test_notebooks import SMOKE_FIGURES
 
     for figure, value in {**SMOKE_FIGURES, **BATCH_FIGURES}.items():
         terminalreporter.write_line(f"{figure}: {value}")
+    for test, screenshot in SCREENSHOTS.items():
+        terminalreporter.write_line(f"screenshot of {test}: {screenshot}")
     if not MUTATION_REPORT:
         return
     killed = sum(1 for _, score, maximum in MUTATION_REPORT.values() if score < maximum)
