@@ -59,7 +59,7 @@ def test_feedback_shows_results_but_never_the_hidden_tests(graded_batch):
     assert len(pages) == len(graded_batch.grades)  # every graded submission has a page
     for page in pages:
         html = page.read_text()
-        for secret in ("BEGIN HIDDEN TESTS", "grader.hidden", *HIDDEN_TEST_MARKERS):
+        for secret in ("BEGIN HIDDEN TESTS", *HIDDEN_TEST_MARKERS):
             assert secret not in html, f"{page.name} reveals {secret!r}"
     solution = (graded_batch.output / "feedback" / "solution.html").read_text()
     assert "hidden checks passed" in solution and "Score: 5.0 / 5.0" in solution
