@@ -32,11 +32,14 @@ def step_speed_table(speeds: list[dict], ceilings: dict[str, float]) -> str:
 
 
 def time_to_quality_table(history: list[dict]) -> str:
+    """Scores against wall-clock training minutes; a processor share under 1 means the cores were shared,
+    and processor minutes per thread then estimate the time on cores of one's own."""
     rows = [[str(point["step"]), f"{point['training_seconds'] / 60:.2f}", f"{point['pixel_error']:.4f}",
              f"{point['adapted_rand_error']:.4f}", f"{point['split_variation_of_information']:.3f}",
-             f"{point['merge_variation_of_information']:.3f}", f"{point['processor_share']:.2f}"] for point in history]
+             f"{point['merge_variation_of_information']:.3f}", f"{point['processor_share']:.2f}",
+             f"{point['training_seconds'] * point['processor_share'] / 60:.2f}"] for point in history]
     return markdown_table(["step", "training minutes", "pixel error", "adapted Rand error", "VI split", "VI merge",
-                           "processor share"], rows)
+                           "processor share", "processor minutes per thread"], rows)
 
 
 def grading_table(costs: list[dict]) -> str:
