@@ -30,11 +30,12 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from grader.check import TASKS, TEST_CELL_PREFIX
 from grader.course import (
     ASSIGNMENT,
     NOTEBOOK_NAME,
     REPOSITORY_ROOT,
+    TASKS,
+    TEST_CELL_PREFIX,
     NbgraderError,
     create_course,
     generate_assignment,

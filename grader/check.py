@@ -24,15 +24,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import SOLUTION_NOTEBOOK
+from grader.course import SOLUTION_NOTEBOOK, TASKS, TEST_CELL_PREFIX
 from grader.jail import landlock_abi
 from grader.reference import UPSTREAM_STAND_INS
 from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
 from grader.sandbox import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
-TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
-TEST_CELL_PREFIX = "test_"
 
 
 @dataclass

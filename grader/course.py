@@ -18,6 +18,9 @@ STUDENT_NOTEBOOK = REPOSITORY_ROOT / "UNet_Assignment.ipynb"
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
 ASSIGNMENT = "unet"
 NOTEBOOK_NAME = SOLUTION_NOTEBOOK.name
+#: The answer cells' nbgrader grade ids; each task's test cell is TEST_CELL_PREFIX + its id.
+TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
+TEST_CELL_PREFIX = "test_"
 
 
 class NbgraderError(RuntimeError):

@@ -10,7 +10,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-TEST_CELL_PREFIX = "test_"
+from grader.course import TEST_CELL_PREFIX
 
 
 class ShortenTestTracebacks(Preprocessor):
@@ -38,10 +38,9 @@ class AddGradingReport(Preprocessor):
             return nb, resources
         report = json.loads(Path(self.report).read_text())
         for cell in nb.cells:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-            task = report["tasks"].get(grade_id.removeprefix(TEST_CELL_PREFIX)) if grade_id.startswith(
-                TEST_CELL_PREFIX) else None
-            if task and cell.cell_type == "code":
+            grading = cell.metadata.get("nbgrader", {})
+            task = report["tasks"].get(grading.get("grade_id", "").removeprefix(TEST_CELL_PREFIX))
+            if task and grading.get("grade") and cell.cell_type == "code":
                 cell.setdefault("outputs", []).append(nbformat.v4.new_output(
                     "stream", name="stdout",
                     text=f"\nHidden checks, run by the grader in a separate process:\n{task['summary']}\n"))

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import nbformat
 
+from grader.course import TASKS
 from tests.conftest import REPOSITORY_ROOT
 from tests.submissions import MUTANTS, filled_in, solution_answer
 
 MUTANT_BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
-MAX_TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _jupyterlab_4(raw: dict) -> dict:
 
 
 def _every_task_as(mutant: str) -> dict[str, str]:
-    return {task: f"as {mutant}" for task in MAX_TASKS}
+    return {task: f"as {mutant}" for task in TASKS}
 
 
 def _huge_outputs(raw: dict) -> dict:

@@ -12,7 +12,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.check import TASKS
+from grader.course import TASKS
 from tests.bad_submissions import HIDDEN_TEST_MARKERS
 from tests.batch import MAX_POINTS
 from tests.conftest import REPOSITORY_ROOT
