@@ -11,7 +11,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every submission runs in the confined kernel that `python -m grader autograde` writes for it
 # (grader.jail), whatever kernel the student's editor named (Colab and VS Code name others).
 c.Execute.kernel_name = "unet-grading"
-c.Execute.timeout = 120  # seconds per cell; cells that hang were already taken out by the checker
+c.Execute.timeout = 60  # seconds per cell; cells that hang at definition were already taken out
 c.Execute.interrupt_on_timeout = True
 
 # Scores come from grader.check; feedback shows its results and notes, never hidden test code.

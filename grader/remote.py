@@ -29,6 +29,10 @@ class StudentCodeFailed(Exception):
     """The student's code raised, hung or stopped the probe; the message says which, plainly."""
 
 
+class StudentCodeTimedOut(StudentCodeFailed):
+    """The student's code ran past its time limit."""
+
+
 @dataclass
 class CellOutcome:
     index: int
@@ -68,12 +72,9 @@ class ProbeProcess:
             self.start()
         try:
             reply = self._exchange({"op": op, "timeout": timeout, **fields}, timeout + KILL_GRACE_SECONDS)
-        except StudentCodeFailed as failure:
-            if "longer than" in str(failure):
-                self.out_of_time = self.task
-            raise
-        if reply.get("timed_out"):
+        except StudentCodeTimedOut:
             self.out_of_time = self.task
+            raise
         if "error" in reply:
             raise StudentCodeFailed(reply["error"])
         return reply
@@ -93,11 +94,14 @@ class ProbeProcess:
         worker.join(deadline)
         if worker.is_alive():
             self.stop()
-            raise StudentCodeFailed(f"it ran longer than {deadline - KILL_GRACE_SECONDS:g} s and was stopped")
-        if not isinstance(answer.get("reply"), dict):
+            raise StudentCodeTimedOut(f"it ran longer than {deadline - KILL_GRACE_SECONDS:g} s and was stopped")
+        reply = answer.get("reply")
+        if not isinstance(reply, dict):
             code = self.stop()
             raise StudentCodeFailed(f"it ended the Python process (exit code {code})")
-        return answer["reply"]
+        if reply.get("timed_out"):  # interrupted inside the probe, which lives on
+            raise StudentCodeTimedOut(reply["error"])
+        return reply
 
     def start(self) -> None:
         """Start the probe and run the cells, taking out each cell that hangs or ends it."""
@@ -119,13 +123,10 @@ class ProbeProcess:
                     try:
                         reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds,
                                                 "source": source}, self.cell_seconds + KILL_GRACE_SECONDS)
-                    except StudentCodeFailed as failure:
-                        outcome.stopped, newly_stopped = str(failure), True
+                    except StudentCodeFailed as failure:  # hung or ended the probe: what it
+                        outcome.stopped, newly_stopped = str(failure), True  # defined must not count
                         raise
                     outcome.error = reply.get("error")
-                    if reply.get("timed_out"):  # what it defined before it hung must not count
-                        outcome.stopped, newly_stopped = outcome.error, True
-                        raise StudentCodeFailed(outcome.error)
                 if self.task:
                     self._exchange({"op": "use_stand_ins", "timeout": REQUEST_SECONDS, "task": self.task},
                                    REQUEST_SECONDS)
@@ -133,7 +134,6 @@ class ProbeProcess:
             except StudentCodeFailed:
                 if not newly_stopped:
                     raise  # not a cell's fault: taking cells out would not help
-
 
     def use_stand_ins(self, task: str) -> None:
         self.task = task

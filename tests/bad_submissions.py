@@ -309,6 +309,9 @@ BAD_SUBMISSIONS = (
                   note="the answer cell of crop raised SyntaxError"),
     BadSubmission("infinite_loop", _notebook(_answer_plus("contracting_block", "while True:\n    pass")),
                   {"contracting_block": 0.0}, note="the answer cell of contracting_block was not run: it ran longer than"),
+    BadSubmission("hang_in_forward", _notebook(_with_answer("contracting_block", solution_answer(
+        "contracting_block").replace("        x = self.activation(self.conv1(x))",
+                                     "        while True:\n            pass"))), {"contracting_block": 0.0}),
     BadSubmission("twenty_gigabytes", _notebook(_answer_plus(
         "crop", "hog = torch.ones(20 * 2**30, dtype=torch.uint8)", before=True)), {"crop": 0.0},
                   note="can't allocate memory"),

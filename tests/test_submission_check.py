@@ -75,3 +75,10 @@ def test_without_a_saved_notebook_it_says_so_and_still_reminds_of_hidden_tests(t
     printed = capsys.readouterr().out
     assert "Could not check your cells: no saved notebook found" in printed
     assert "hidden tests" in printed
+
+
+def test_it_stays_out_of_the_autograders_way(monkeypatch, capsys):
+    """Under nbgrader the visible tests already ran; running them again would only cost time."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    check_my_submission({})
+    assert "does not run while the autograder grades" in capsys.readouterr().out
