@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make run   - set up the environment and execute the solution notebook on the real data
 #   make test  - set up the environment and run the test suite
+#   make test-fast - the same without the tests marked slow (end-to-end grading, notebook runs, browser, training): under a minute
 #   make bench - set up the environment and print the benchmarks (speed, time to quality, grading cost)
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,7 +9,7 @@ BIN := $(VENV)/bin
 BUDGET ?= auto
 OUTPUT ?= output
 
-.PHONY: run test bench env student-notebook data lint clean
+.PHONY: run test test-fast bench env student-notebook data lint clean
 
 # The venv is rebuilt when the requirements change; the stamp records the last good install.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,6 +30,10 @@ run: env
 test: env
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+test-fast: env
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: env
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import nbformat
 
-from tests.notebook_code import answer_cells
+from grader.notebook_cells import answer_cells
+from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-STUDENT_NOTEBOOK = REPOSITORY_ROOT / "UNet_Assignment.ipynb"
-SOLUTION_NOTEBOOK = REPOSITORY_ROOT / "solutions" / "UNet_Assignment.ipynb"
 FAILURE_TAIL_CHARACTERS = 1500
 SOLUTION_MARKERS = {"### BEGIN SOLUTION", "### END SOLUTION"}
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from tests.notebook_code import task_namespace
+from grader.notebook_cells import task_namespace
+from unet_kit.assignment import SOLUTION_NOTEBOOK
 from unet_kit.budgets import TrainingBudget
 from unet_kit.data import Isbi2012
 from unet_kit.metrics import SegmentationScores, segmentation_scores
 from unet_kit.tiles import TileSampler, output_size, predict_full_slices
 
-SOLUTION_NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "UNet_Assignment.ipynb"
 TRAINING_SLICES = slice(0, 25)
 VALIDATION_SLICES = slice(25, 30)
 

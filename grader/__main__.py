@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from grader.course import STUDENT_NOTEBOOK, create_course, generate_assignment
+from grader.limits import GradingLimits
 
 
 def generate(arguments: argparse.Namespace) -> None:
@@ -25,27 +26,35 @@ def generate(arguments: argparse.Namespace) -> None:
 
 
 def autograde(arguments: argparse.Namespace) -> int:
-    """Autograde a folder of submissions; write grades.csv and feedback/ to --out."""
+    """Autograde a folder of submissions; write grades.csv, grading-report.json and feedback/ to --out.
+
+    Exits with status 1 when not one submission could be graded: a batch of nothing is an
+    error an instructor's script should notice.
+    """
     from tqdm import tqdm
 
-    from grader.autograde import autograde_folder, summary_table
+    from grader.autograde import BATCH_REPORT_NAME, autograde_folder, summary_table
 
     if not arguments.submissions.is_dir():
         raise SystemExit(f"{arguments.submissions} is not a folder of submissions")
     started = time.perf_counter()
-    results = autograde_folder(
-        arguments.submissions, arguments.out, workers=arguments.workers,
+    reports = autograde_folder(
+        arguments.submissions, arguments.out, GradingLimits.from_arguments(arguments),
         progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
     )
     elapsed = time.perf_counter() - started
-    print(summary_table(results))
-    graded = sum(1 for r in results if not r.problem)
-    print(f"\n{graded} of {len(results)} submissions graded in {elapsed:.0f} s; "
-          f"grades in {arguments.out / 'grades.csv'}, feedback in {arguments.out / 'feedback'}")
+    print(summary_table(reports))
+    graded = sum(1 for report in reports if report.graded)
+    print(f"\n{graded} of {len(reports)} submissions graded in {elapsed:.0f} s; "
+          f"grades in {arguments.out / 'grades.csv'}, feedback in {arguments.out / 'feedback'}, "
+          f"the full report in {arguments.out / BATCH_REPORT_NAME}")
+    if not graded:
+        print("error: no submission could be graded (see the reasons above)", file=sys.stderr)
+        return 1
     return 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     generate_command = commands.add_parser("generate", help=generate.__doc__)
@@ -55,8 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     autograde_command.add_argument("submissions", type=Path,
                                    help="folder of <student_id>/UNet_Assignment.ipynb or <student_id>.ipynb")
     autograde_command.add_argument("--out", type=Path, required=True, help="where results go")
-    autograde_command.add_argument("--workers", type=int, default=None,
-                                   help="submissions graded at once (default: one per core)")
+    GradingLimits.add_arguments(autograde_command)
     autograde_command.set_defaults(handler=autograde)
     arguments = parser.parse_args(argv)
     return arguments.handler(arguments)

@@ -1,15 +1,17 @@
 """Grade a folder of submissions with real nbgrader: autograde, feedback, export.
 
 Each submission goes through four steps, in its own copy of the course directory (its own
-gradebook), so one broken notebook cannot stop the batch or touch another student's results:
+gradebook) and its own cgroups (``grader.cgroups``), so one broken notebook cannot stop the
+batch or touch another student's results:
 
-1. ``grader.normalise`` rebuilds the notebook on the release's skeleton (repairs noted);
-2. ``grader.check`` scores every task in a clean process against a confined probe that runs
+1. ``normalise``: the notebook is read as JSON and rebuilt on the release's skeleton (repairs noted);
+2. ``check``: every task is scored in a clean process against a confined probe that runs
    the student's cells; cells that hang or end the process are noted and taken out;
-3. nbgrader autogrades the notebook in a confined kernel (``grader.jail``) for the visible
-   tests' output, then the gradebook receives the checker's scores;
-4. nbgrader writes the feedback, with the hidden checks' results and the notes added.
+3. ``autograde``: nbgrader runs the notebook in a confined kernel (``grader.jail``) for the
+   visible tests' output, then the gradebook receives the checker's scores;
+4. ``feedback``: nbgrader writes the feedback, with the hidden checks' results and the notes.
 
+Each step adds to the submission's ``SubmissionReport`` or says why grading stops there.
 Course directories live inside the output folder and are rebuilt on every run, which makes
 re-runs idempotent.
 """
@@ -23,33 +25,35 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
+from grader.cgroups import SubmissionGroups
 from grader.course import (
     ASSIGNMENT,
+    GRADING_KERNEL_NAME,
     NOTEBOOK_NAME,
-    REPOSITORY_ROOT,
     TASKS,
-    TEST_CELL_PREFIX,
     NbgraderError,
     create_course,
     generate_assignment,
     run_nbgrader,
 )
+from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
+from grader.report import CheckReport, Confinement, SubmissionReport
 from grader.sandbox import grading_policy, launcher_environment, prepare_kit
+from unet_kit.assignment import grade_id_of_test_cell
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-#: Wall-clock limits of one student's checker run and nbgrader run, on top of per-cell limits.
-CHECK_TIMEOUT_SECONDS = 900
-AUTOGRADE_TIMEOUT_SECONDS = 900
-KERNEL_NAME = "unet-grading"
-REPORT_NAME = "grading-report.json"
+#: Per student: the report the feedback reads. Per batch, beside grades.csv: every report.
+STUDENT_REPORT_NAME = "submission-report.json"
+BATCH_REPORT_NAME = "grading-report.json"
 
 
 @dataclass
@@ -58,22 +62,31 @@ class Submission:
     notebook: Path
 
 
-@dataclass
-class Result:
-    """What happened to one submission: per-task scores and notes, or why it was not graded."""
+class StopGrading(Exception):
+    """A step found that this submission cannot be graded further; the message says why."""
 
-    student_id: str
-    scores: dict[str, tuple[float, float]] = field(default_factory=dict)  # task -> (score, max)
-    notes: list[str] = field(default_factory=list)
-    problem: str | None = None
+
+@dataclass
+class Grading:
+    """One submission on its way through the four steps, with what each step needs."""
+
+    submission: Submission
+    course_root: Path
+    output: Path
+    kit: Path
+    hide: list[Path]
+    limits: GradingLimits
+    groups: SubmissionGroups
+    report: SubmissionReport
+    notebook: nbformat.NotebookNode | None = None
 
     @property
-    def total(self) -> float:
-        return sum(score for score, _ in self.scores.values())
+    def student_id(self) -> str:
+        return self.submission.student_id
 
 
-def find_submissions(folder: Path) -> tuple[list[Submission], list[Result]]:
-    """``<id>/UNet_Assignment.ipynb`` and ``<id>.ipynb`` entries, plus results for unusable ones."""
+def find_submissions(folder: Path) -> tuple[list[Submission], list[SubmissionReport]]:
+    """``<id>/UNet_Assignment.ipynb`` and ``<id>.ipynb`` entries, plus reports for unusable ones."""
     submissions, unusable = [], []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
@@ -83,7 +96,7 @@ def find_submissions(folder: Path) -> tuple[list[Submission], list[Result]]:
             if not notebook.is_file():
                 notebooks = sorted(entry.glob("*.ipynb"))
                 if len(notebooks) != 1:
-                    unusable.append(Result(student_id, problem=f"no {NOTEBOOK_NAME} in {entry.name}/"))
+                    unusable.append(SubmissionReport(student_id, problem=f"no {NOTEBOOK_NAME} in {entry.name}/"))
                     continue
                 notebook = notebooks[0]
         elif entry.suffix == ".ipynb":
@@ -91,8 +104,8 @@ def find_submissions(folder: Path) -> tuple[list[Submission], list[Result]]:
         else:
             continue
         if not STUDENT_ID.match(student_id):
-            unusable.append(Result(student_id, problem="the student id may hold only letters, "
-                                   "digits, '.', '_' and '-'"))
+            unusable.append(SubmissionReport(student_id, problem="the student id may hold only letters, "
+                                             "digits, '.', '_' and '-'"))
             continue
         submissions.append(Submission(student_id, notebook))
     return submissions, unusable
@@ -115,81 +128,135 @@ def student_course(template: Path, output: Path, student_id: str) -> Path:
     return course_root
 
 
-def grade_one(course_root: Path, output: Path, submission: Submission, kit: Path, hide: list[Path]) -> Result:
-    """Normalise, check, autograde and record one submission; see the module docstring."""
-    raw, problem = read_json(submission.notebook)
-    if problem:
-        return Result(submission.student_id, problem=problem)
-    release = nbformat.read(course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
-    normalised = normalise(raw, release)
+# -- the four steps ------------------------------------------------------------------------------
+def normalise_step(grading: Grading) -> None:
+    """Read the file as JSON (never run it) and rebuild it on the release's skeleton."""
+    submitted = read_json(grading.submission.notebook, grading.limits)
+    if submitted.problem:
+        raise StopGrading(submitted.problem)
+    release = nbformat.read(grading.course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
+    normalised = normalise(submitted.raw, release, grading.limits)
     if normalised.problem:
-        return Result(submission.student_id, problem=normalised.problem)
-    notes = list(normalised.notes)
+        raise StopGrading(normalised.problem)
+    grading.notebook = normalised.notebook
+    grading.report.notes.extend([*submitted.notes, *normalised.notes])
 
-    workdir = course_root / "check"
+
+def check_step(grading: Grading) -> CheckReport:
+    """Score every task with ``python -m grader.check`` in its own process; note how each cell ran."""
+    workdir = grading.course_root / "check"
     workdir.mkdir(parents=True, exist_ok=True)
-    checked = workdir / NOTEBOOK_NAME
-    nbformat.write(normalised.notebook, checked)
-    report = run_checker(checked, workdir, kit, hide)
-    if "error" in report:
-        return Result(submission.student_id, notes=notes, problem=report["error"])
-    scores = {task: (float(r["score"]), float(r["points"])) for task, r in report["tasks"].items()}
-    stopped = {cell["index"]: cell["stopped"] for cell in report["cells"] if cell["stopped"]}
-    for cell in report["cells"]:
-        where = describe_cell(normalised.notebook, cell["index"])
-        if cell["stopped"]:
-            notes.append(f"{where} was not run: {cell['stopped']}")
-        elif cell["error"]:
-            notes.append(f"{where} raised {cell['error']}")
-
-    submitted = course_root / "submitted" / submission.student_id / ASSIGNMENT
-    submitted.mkdir(parents=True, exist_ok=True)
-    nbformat.write(take_out_cells(normalised.notebook, stopped), submitted / NOTEBOOK_NAME)
-    write_kernel(course_root, submission.student_id, kit, hide)
-    try:
-        run_nbgrader(course_root, "autograde", ASSIGNMENT, "--student", submission.student_id,
-                     "--create", "--force", timeout=AUTOGRADE_TIMEOUT_SECONDS,
-                     environment={"JUPYTER_PATH": str(course_root / "jupyter")})
-        record_scores(course_root, submission.student_id, scores)
-        (course_root / REPORT_NAME).write_text(json.dumps({"tasks": report["tasks"], "notes": notes}, indent=1))
-        if write_feedback(course_root, output, submission.student_id) is None:
-            notes.append("no feedback: nbgrader could not write it")
-    except subprocess.TimeoutExpired:
-        notes.append(f"no feedback: running the notebook took longer than {AUTOGRADE_TIMEOUT_SECONDS} s")
-    except NbgraderError as error:
-        (course_root / "autograde.log").write_text(str(error))
-        notes.append(f"no feedback: nbgrader could not run the notebook ({_last_error_line(str(error))})")
-    return Result(submission.student_id, scores=scores, notes=notes)
-
-
-def run_checker(notebook: Path, workdir: Path, kit: Path, hide: list[Path]) -> dict:
-    """``python -m grader.check`` in its own process; its report, or ``{"error": why}``."""
-    report = workdir / "check-report.json"
+    notebook, report_file = workdir / NOTEBOOK_NAME, workdir / "check-report.json"
+    nbformat.write(grading.notebook, notebook)
     command = [sys.executable, "-m", "grader.check", str(notebook), "--workdir", str(workdir),
-               "--report", str(report), "--kit", str(kit), *[f"--hide={path}" for path in hide]]
+               "--report", str(report_file), "--kit", str(grading.kit),
+               *[f"--hide={path}" for path in grading.hide],
+               *[f"--cgroup={folder}" for folder in grading.groups.folders], *grading.limits.to_arguments()]
     try:
         completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
-                                   timeout=CHECK_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        return {"error": f"checking took longer than {CHECK_TIMEOUT_SECONDS} s and was stopped"}
-    if completed.returncode != 0 or not report.is_file():
-        return {"error": "the checker failed: " + _last_error_line(completed.stdout + completed.stderr)}
-    return json.loads(report.read_text())
+                                   timeout=grading.limits.submission_seconds)
+    except subprocess.TimeoutExpired as timeout:
+        raise StopGrading(f"checking took longer than {grading.limits.submission_seconds:g} s "
+                          "and was stopped") from timeout
+    finally:
+        grading.groups.end_every_process()  # nothing the probe started outlives the check
+    if completed.returncode != 0 or not report_file.is_file():
+        raise StopGrading("the checker failed: " + _last_error_line(completed.stdout + completed.stderr))
+    checked = CheckReport.from_json(report_file.read_text())
+    grading.report.tasks = checked.tasks
+    grading.report.confinement = [checked.confinement or Confinement(stage="probe")]
+    for cell in checked.cells:
+        where = describe_cell(grading.notebook, cell.index)
+        if cell.stopped:
+            grading.report.notes.append(f"{where} was not run: {cell.stopped}")
+        elif cell.error:
+            grading.report.notes.append(f"{where} raised {cell.error}")
+    return checked
 
 
-def write_kernel(course_root: Path, student_id: str, kit: Path, hide: list[Path]) -> None:
+def autograde_step(grading: Grading, checked: CheckReport) -> None:
+    """nbgrader autograde in the confined kernel, cells the probe took out replaced by a note;
+    then the gradebook gets the checker's scores."""
+    stopped = {cell.index: cell.stopped for cell in checked.cells if cell.stopped}
+    submitted = grading.course_root / "submitted" / grading.student_id / ASSIGNMENT
+    submitted.mkdir(parents=True, exist_ok=True)
+    nbformat.write(take_out_cells(grading.notebook, stopped), submitted / NOTEBOOK_NAME)
+    layers_file = grading.course_root / "kernel-layers.json"
+    # ZeroMQ over Unix sockets (the kernel has no network): their paths must stay short.
+    with tempfile.TemporaryDirectory(prefix="unet-kernel-") as runtime:
+        write_kernel(grading, Path(runtime), layers_file)
+        try:
+            run_nbgrader(grading.course_root, "autograde", ASSIGNMENT, "--student", grading.student_id,
+                         "--create", "--force", f"--Execute.timeout={grading.limits.kernel_cell_seconds:g}",
+                         f"--KernelManager.ip={runtime}/kernel", timeout=grading.limits.submission_seconds,
+                         environment={"JUPYTER_PATH": str(grading.course_root / "jupyter"),
+                                      "JUPYTER_RUNTIME_DIR": runtime, "TMPDIR": runtime})
+        except subprocess.TimeoutExpired as timeout:
+            raise StopGrading(f"no feedback: running the notebook took longer than "
+                              f"{grading.limits.submission_seconds:g} s") from timeout
+        except NbgraderError as error:
+            (grading.course_root / "autograde.log").write_text(str(error))
+            raise StopGrading(f"no feedback: nbgrader could not run the notebook "
+                              f"({_last_error_line(str(error))})") from error
+        finally:
+            grading.groups.end_every_process()
+    grading.report.confinement.append(Confinement.load(layers_file) or Confinement(stage="kernel"))
+    record_scores(grading.course_root, grading.student_id, grading.report)
+
+
+def feedback_step(grading: Grading) -> None:
+    """This student's HTML feedback, with the hidden checks' results and the notes, into ``output``."""
+    report_file = grading.course_root / STUDENT_REPORT_NAME
+    report_file.write_text(grading.report.to_json())
+    try:
+        run_nbgrader(grading.course_root, "generate_feedback", ASSIGNMENT, "--student", grading.student_id,
+                     "--force", f"--AddGradingReport.report={report_file}",
+                     f"--ShowStudentContentAsText.release={grading.course_root / 'release' / ASSIGNMENT / NOTEBOOK_NAME}")
+    except NbgraderError as error:
+        raise StopGrading("no feedback: nbgrader could not write it") from error
+    html = grading.course_root / "feedback" / grading.student_id / ASSIGNMENT / NOTEBOOK_NAME.replace(".ipynb", ".html")
+    if not html.is_file():
+        raise StopGrading("no feedback: nbgrader could not write it")
+    target = grading.output / "feedback" / f"{grading.student_id}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(html, target)
+
+
+def grade_one(grading: Grading) -> SubmissionReport:
+    """Normalise, check, autograde, feedback; see the module docstring.
+
+    A stop before the checker's scores leaves the submission ungraded with the reason; a stop
+    after them keeps the scores and notes why there is no feedback.
+    """
+    try:
+        normalise_step(grading)
+        checked = check_step(grading)
+    except StopGrading as stop:
+        grading.report.tasks, grading.report.problem = [], str(stop)
+        return grading.report
+    try:
+        autograde_step(grading, checked)
+        feedback_step(grading)
+    except StopGrading as stop:
+        grading.report.notes.append(str(stop))
+    return grading.report
+
+
+def write_kernel(grading: Grading, runtime: Path, layers_file: Path) -> None:
     """A kernelspec that starts nbgrader's kernel inside the jail, for this student only."""
-    home = course_root / "kernel-home"
-    autograded = course_root / "autograded" / student_id / ASSIGNMENT
+    course_root = grading.course_root
+    autograded = course_root / "autograded" / grading.student_id / ASSIGNMENT
     autograded.mkdir(parents=True, exist_ok=True)
-    policy = grading_policy(home, kit, hidden=hide, writable=[autograded]).save(course_root / "kernel-policy.json")
-    spec = course_root / "jupyter" / "kernels" / KERNEL_NAME
+    policy = grading_policy(course_root / "kernel-home", grading.kit, hidden=grading.hide, limits=grading.limits,
+                            stage="kernel", layers_file=layers_file, writable=[autograded, runtime],
+                            cgroups=grading.groups.folders).save(course_root / "kernel-policy.json")
+    spec = course_root / "jupyter" / "kernels" / GRADING_KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "grader.jail", str(policy), "--", sys.executable, "-m",
                  "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "U-Net grading (confined)", "language": "python",
-        "env": {"PYTHONPATH": str(REPOSITORY_ROOT)},
+        "env": {"PYTHONPATH": launcher_environment()["PYTHONPATH"]},
     }, indent=1))
 
 
@@ -203,91 +270,87 @@ def _last_error_line(output: str) -> str:
     return (errors[-1] if errors else lines[-1])[:300]
 
 
-def record_scores(course_root: Path, student_id: str, scores: dict[str, tuple[float, float]]) -> None:
+def record_scores(course_root: Path, student_id: str, report: SubmissionReport) -> None:
     """Put the checker's scores into the gradebook, over what the kernel's test cells earned."""
     database = f"sqlite:///{course_root / 'gradebook.db'}"
     with Gradebook(database) as gradebook:
-        for task, (score, _) in scores.items():
-            grade = gradebook.find_grade(f"{TEST_CELL_PREFIX}{task}", NOTEBOOK_NAME.removesuffix(".ipynb"),
+        for task in report.tasks:
+            grade = gradebook.find_grade(grade_id_of_test_cell(task.task), NOTEBOOK_NAME.removesuffix(".ipynb"),
                                          ASSIGNMENT, student_id)
-            grade.auto_score = score
+            grade.auto_score = task.score
         gradebook.db.commit()
 
 
-def write_feedback(course_root: Path, output: Path, student_id: str) -> Path | None:
-    """Generate this student's HTML feedback (with the hidden checks' results) into ``output``."""
-    try:
-        run_nbgrader(course_root, "generate_feedback", ASSIGNMENT, "--student", student_id, "--force",
-                     f"--AddGradingReport.report={course_root / REPORT_NAME}")
-    except NbgraderError:
-        return None
-    html = course_root / "feedback" / student_id / ASSIGNMENT / NOTEBOOK_NAME.replace(".ipynb", ".html")
-    if not html.is_file():
-        return None
-    target = output / "feedback" / f"{student_id}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(html, target)
-    return target
-
-
-def write_grades(results: list[Result], path: Path) -> None:
+def write_grades(reports: list[SubmissionReport], path: Path) -> None:
     """One row per task per graded student: student_id, task, score, max_score."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_id", "task", "score", "max_score"])
-        for result in sorted(results, key=lambda r: r.student_id):
-            for task in TASKS:
-                if task in result.scores:
-                    score, max_score = result.scores[task]
-                    writer.writerow([result.student_id, task, f"{score:g}", f"{max_score:g}"])
+        for report in sorted(reports, key=lambda r: r.student_id):
+            for task in filter(None, map(report.task, TASKS)):
+                writer.writerow([report.student_id, task.task, f"{task.score:g}", f"{task.points:g}"])
 
 
-def summary_table(results: list[Result]) -> str:
-    """A plain-text table: one line per student, a column per task, then the total or the problem."""
+def write_batch_report(reports: list[SubmissionReport], path: Path) -> None:
+    """Every submission's report, confinement layers included, for tools and for the record."""
+    path.write_text(json.dumps([json.loads(report.to_json()) for report in sorted(reports, key=lambda r: r.student_id)],
+                               indent=1))
+
+
+def summary_table(reports: list[SubmissionReport]) -> str:
+    """A plain-text table: one line per student, a column per task, then the total or the problem;
+    then the notes, and one warning line if a confinement layer did not hold."""
+    reports = sorted(reports, key=lambda r: r.student_id)
     header = ["student", *TASKS, "total"]
     rows = []
-    for result in sorted(results, key=lambda r: r.student_id):
-        if result.problem:
-            rows.append([result.student_id, *["-"] * len(TASKS), f"not graded: {result.problem}"])
+    for report in reports:
+        if report.problem:
+            rows.append([report.student_id, *["-"] * len(TASKS), f"not graded: {report.problem}"])
         else:
-            cells = [f"{result.scores[t][0]:g}/{result.scores[t][1]:g}" if t in result.scores else "?"
-                     for t in TASKS]
-            maximum = sum(m for _, m in result.scores.values())
-            rows.append([result.student_id, *cells, f"{result.total:g}/{maximum:g}"])
+            cells = [f"{t.score:g}/{t.points:g}" if (t := report.task(name)) else "?" for name in TASKS]
+            rows.append([report.student_id, *cells, f"{report.total:g}/{report.maximum:g}"])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header) - 1)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row[:-1], widths)) + "  " + row[-1]
              for row in [header, *rows]]
-    notes = [f"  {result.student_id}: {note}" for result in sorted(results, key=lambda r: r.student_id)
-             for note in result.notes]
-    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:], *(["", "notes:", *notes] if notes else [])])
+    notes = [f"  {report.student_id}: {note}" for report in reports for note in report.notes]
+    missing = sorted({gap for report in reports for gap in report.missing_layers()})
+    warning = [f"WARNING: confinement incomplete on this machine, missing: {', '.join(missing)} "
+               f"(see {BATCH_REPORT_NAME} and the README's 'What the grader protects against')"] if missing else []
+    return "\n".join([lines[0], "-" * len(lines[0]), *lines[1:], *(["", "notes:", *notes] if notes else []),
+                      *([""] + warning if warning else [])])
 
 
-def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path]) -> Result:
+def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path],
+                 limits: GradingLimits) -> SubmissionReport:
     """Grade one submission; a failure of the grader itself is reported, never raised into the batch."""
+    report = SubmissionReport(submission.student_id)
+    groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
+                              processes=limits.processes, memory_bytes=limits.memory_bytes)
     try:
-        course_root = student_course(template, output, submission.student_id)
-        return grade_one(course_root, output, submission, kit, hide)
+        with groups:
+            course_root = student_course(template, output, submission.student_id)
+            return grade_one(Grading(submission, course_root, output, kit, hide, limits, groups, report))
     except Exception as error:  # noqa: BLE001 - reported in the summary with its type and message
-        return Result(submission.student_id, problem=f"the grader failed on this submission "
-                      f"({type(error).__name__}: {str(error)[:200]}); please report it")
+        return SubmissionReport(submission.student_id, problem=f"the grader failed on this submission "
+                                f"({type(error).__name__}: {str(error)[:200]}); please report it")
 
 
-def autograde_folder(submissions_folder: Path, output: Path, workers: int | None = None,
-                     progress=None) -> list[Result]:
-    """Grade every submission in ``submissions_folder``; write grades.csv and feedback to ``output``."""
+def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
+                     progress=None) -> list[SubmissionReport]:
+    """Grade every submission in ``submissions_folder``; write grades.csv, the report and feedback to ``output``."""
     output.mkdir(parents=True, exist_ok=True)
     for stale in ("feedback", "students"):
         shutil.rmtree(output / stale, ignore_errors=True)
     template = prepare_course(output / "course")
     kit = prepare_kit(output)
     hide = [submissions_folder.resolve(), output.resolve()]
-    submissions, results = find_submissions(submissions_folder)
-    workers = workers or len(os.sched_getaffinity(0))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_safely, template, output, submission, kit, hide)
+    submissions, reports = find_submissions(submissions_folder)
+    with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
+        futures = [pool.submit(grade_safely, template, output, submission, kit, hide, limits)
                    for submission in submissions]
         finished = as_completed(futures)
         for future in progress(finished, total=len(futures)) if progress else finished:
-            results.append(future.result())
-    write_grades(results, output / "grades.csv")
-    return results
+            reports.append(future.result())
+    write_grades(reports, output / "grades.csv")
+    write_batch_report(reports, output / BATCH_REPORT_NAME)
+    return reports

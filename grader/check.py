@@ -7,7 +7,8 @@ values come from the oracles in ``grader.reference``, computed here; so monkeypa
 ``torch``, ``pytest`` or the grader inside the notebook changes nothing but the student's own
 answers.
 
-``python -m grader.check NOTEBOOK --workdir DIR --report REPORT.json [--hide FOLDER ...]``
+``python -m grader.check NOTEBOOK --workdir DIR --report REPORT.json [--hide FOLDER ...]
+[--cgroup FOLDER ...] [limits]`` writes a ``grader.report.CheckReport``.
 """
 
 from __future__ import annotations
@@ -15,36 +16,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import sys
 import warnings
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from grader.course import SOLUTION_NOTEBOOK, TASKS, TEST_CELL_PREFIX
-from grader.jail import landlock_abi
+from grader.course import SOLUTION_NOTEBOOK, TASKS
+from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.reference import UPSTREAM_STAND_INS
 from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
+from grader.report import CheckReport, CheckResult, Confinement, TaskResult
 from grader.sandbox import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
+from unet_kit.assignment import task_of_test_cell
 
 HIDDEN_TESTS = Path(__file__).resolve().parent / "hidden_tests"
-
-
-@dataclass
-class TaskReport:
-    points: float
-    score: float = 0.0
-    passed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        total = len(self.passed) + len(self.failed)
-        lines = [f"{len(self.passed)} of {total} hidden checks passed: {self.score:g} of {self.points:g} points"]
-        lines += [f"  failed {name}: {reason}" for name, reason in self.failed]
-        return "\n".join(lines)
 
 
 def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
@@ -53,8 +40,9 @@ def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
     points = {}
     for cell in notebook.cells:
         grading = cell.metadata.get("nbgrader", {})
-        if grading.get("grade") and grading.get("grade_id", "").startswith(TEST_CELL_PREFIX):
-            points[grading["grade_id"].removeprefix(TEST_CELL_PREFIX)] = float(grading["points"])
+        task = task_of_test_cell(grading.get("grade_id", ""))
+        if grading.get("grade") and task:
+            points[task] = float(grading["points"])
     return points
 
 
@@ -74,8 +62,7 @@ class _Collector:
 
     def __init__(self, student: RemoteStudent):
         self.remote_student = student
-        self.passed: list[str] = []
-        self.failed: list[tuple[str, str]] = []
+        self.checks: list[CheckResult] = []
 
     @pytest.fixture
     def student(self):
@@ -84,9 +71,9 @@ class _Collector:
     def pytest_runtest_logreport(self, report):
         name = report.nodeid.split("::", 1)[-1].split("[", 1)[0]  # the case is in the message
         if report.when == "call" and report.passed:
-            self.passed.append(name)
+            self.checks.append(CheckResult(name, passed=True))
         elif report.failed:
-            self.failed.append((name, _reason(report)))
+            self.checks.append(CheckResult(name, passed=False, reason=_reason(report)))
 
 
 def _reason(report) -> str:
@@ -102,48 +89,47 @@ def _reason(report) -> str:
     return message.splitlines()[0][:300] if message else "failed"
 
 
-def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskReport:
+def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResult:
     """``hidden_tests/test_<task>.py`` against the probe; partial credit by checks passed."""
-    report = TaskReport(points)
+    result = TaskResult(task, points)
     try:
         collector = _Collector(RemoteStudent(probe, task))
     except StudentCodeFailed as failure:
-        report.failed.append(("setup", f"your notebook could not be run: {failure}"))
-        return report
+        result.checks.append(CheckResult("setup", passed=False, reason=f"your notebook could not be run: {failure}"))
+        return result
     arguments = [str(HIDDEN_TESTS / f"test_{task}.py"), "-q", "--tb=line", "--assert=plain",
                  "-p", "no:cacheprovider", "-c", str(HIDDEN_TESTS / "pytest.ini"),
                  "--rootdir", str(HIDDEN_TESTS)]
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pytest.main(arguments, plugins=[collector])
-    report.passed, report.failed = collector.passed, collector.failed
-    total = len(report.passed) + len(report.failed)
-    report.score = round(points * len(report.passed) / total, 3) if total else 0.0
-    return report
+    result.checks = collector.checks
+    passed = len(result.checks) - len(result.failed)
+    result.score = round(points * passed / len(result.checks), 3) if result.checks else 0.0
+    return result
 
 
-def check_notebook(notebook_path: Path, workdir: Path, hide: list[Path] = (), kit: Path | None = None) -> dict:
-    """Run every task's hidden checks against one notebook; return the report as plain data."""
+def check_notebook(notebook_path: Path, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
+                   limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = ()) -> CheckReport:
+    """Run every task's hidden checks against one notebook, its cells in a confined probe."""
     notebook = nbformat.read(notebook_path, as_version=4)
     kit = kit or prepare_kit(workdir)
     home = workdir / "probe-home"
-    policy = grading_policy(home, kit, hidden=[*hide, workdir]).save(workdir / "probe-policy.json")
-    environment = launcher_environment()
+    layers_file = workdir / "probe-layers.json"
+    policy = grading_policy(home, kit, hidden=[*hide, workdir], limits=limits, stage="probe",
+                            layers_file=layers_file, cgroups=cgroups).save(workdir / "probe-policy.json")
     probe = ProbeProcess(
         command=probe_command(policy, kit / PROBE_NAME), cells=probe_cells(notebook), workdir=home,
-        environment=environment, stand_ins_source=Path(sys.modules["grader.reference"].__file__).read_text(),
-        stand_ins_by_task=UPSTREAM_STAND_INS,
+        environment=launcher_environment(), stand_ins_source=Path(sys.modules["grader.reference"].__file__).read_text(),
+        stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
     )
     points = task_points()
     try:
-        tasks = {task: run_hidden_tests(task, probe, points[task]) for task in TASKS}
+        tasks = [run_hidden_tests(task, probe, points[task]) for task in TASKS]
     finally:
         probe.stop()
-    return {
-        "tasks": {task: asdict(report) | {"summary": report.summary()} for task, report in tasks.items()},
-        "cells": [asdict(outcome) for outcome in sorted(probe.outcomes.values(), key=lambda o: o.index)],
-        "landlock_abi": landlock_abi(),
-    }
+    return CheckReport(tasks=tasks, cells=sorted(probe.outcomes.values(), key=lambda outcome: outcome.index),
+                       confinement=Confinement.load(layers_file))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,10 +139,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--kit", type=Path, default=None)
     parser.add_argument("--hide", type=Path, action="append", default=[])
+    parser.add_argument("--cgroup", type=Path, action="append", default=[], help="a cgroup folder the probe joins")
+    GradingLimits.add_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.workdir.mkdir(parents=True, exist_ok=True)
-    report = check_notebook(arguments.notebook, arguments.workdir.resolve(), arguments.hide, arguments.kit)
-    arguments.report.write_text(json.dumps(report, indent=1))
+    report = check_notebook(arguments.notebook, arguments.workdir.resolve(), arguments.hide, arguments.kit,
+                            GradingLimits.from_arguments(arguments), arguments.cgroup)
+    arguments.report.write_text(report.to_json())
 
 
 if __name__ == "__main__":

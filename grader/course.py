@@ -12,15 +12,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-SOLUTION_NOTEBOOK = REPOSITORY_ROOT / "solutions" / "UNet_Assignment.ipynb"
-STUDENT_NOTEBOOK = REPOSITORY_ROOT / "UNet_Assignment.ipynb"
+from unet_kit.assignment import (  # noqa: F401 - the grader's modules take the vocabulary from here
+    ASSIGNMENT,
+    GRADING_KERNEL_NAME,
+    NOTEBOOK_NAME,
+    REPOSITORY_ROOT,
+    SOLUTION_NOTEBOOK,
+    STUDENT_NOTEBOOK,
+    TASKS,
+    TEST_CELL_PREFIX,
+)
+
 CONFIG_FILE = Path(__file__).resolve().parent / "nbgrader_config.py"
-ASSIGNMENT = "unet"
-NOTEBOOK_NAME = SOLUTION_NOTEBOOK.name
-#: The answer cells' nbgrader grade ids; each task's test cell is TEST_CELL_PREFIX + its id.
-TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
-TEST_CELL_PREFIX = "test_"
 
 
 class NbgraderError(RuntimeError):

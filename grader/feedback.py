@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import html
-import json
+import re
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-from grader.course import TEST_CELL_PREFIX
+from grader.report import SubmissionReport
+from unet_kit.assignment import task_of_test_cell
 
 
 class ShortenTestTracebacks(Preprocessor):
@@ -31,22 +32,87 @@ class AddGradingReport(Preprocessor):
     under its test cell. The report holds results and reasons only, never test code."""
 
     enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
-    report = Unicode("", help="the grading report (JSON) written by grader.autograde").tag(config=True)
+    report = Unicode("", help="the submission's report (grader.report.SubmissionReport as JSON)").tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.report or not Path(self.report).is_file():
             return nb, resources
-        report = json.loads(Path(self.report).read_text())
+        report = SubmissionReport.from_json(Path(self.report).read_text())
         for cell in nb.cells:
             grading = cell.metadata.get("nbgrader", {})
-            task = report["tasks"].get(grading.get("grade_id", "").removeprefix(TEST_CELL_PREFIX))
+            task = report.task(task_of_test_cell(grading.get("grade_id", "")))
             if task and grading.get("grade") and cell.cell_type == "code":
                 cell.setdefault("outputs", []).append(nbformat.v4.new_output(
                     "stream", name="stdout",
-                    text=f"\nHidden checks, run by the grader in a separate process:\n{task['summary']}\n"))
-        if report.get("notes"):
-            items = "\n".join(f"- {html.escape(note)}" for note in report["notes"])
+                    text=f"\nHidden checks, run by the grader in a separate process:\n{task.summary()}\n"))
+        if report.notes:
+            items = "\n".join(f"- {escape_markdown(note)}" for note in report.notes)
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
                 f"**Notes from the grader.** Your notebook was graded after these repairs or "
                 f"problems:\n\n{items}"))
         return nb, resources
+
+
+#: Output types that reach the feedback: plain text, and pictures that are nothing but base64.
+TEXT_OUTPUT = "text/plain"
+PICTURES = ("image/png", "image/jpeg")
+BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+REMOVED_OUTPUT = "[an HTML, JavaScript or other rich output was removed: feedback shows text and pictures only]"
+
+
+class ShowStudentContentAsText(Preprocessor):
+    """Everything the student's code displayed or the student wrote reaches the feedback as text.
+
+    Students' notebooks and outputs are untrusted, and the feedback is opened in the
+    instructor's and the student's browser: so outputs keep only ``text/plain`` and base64
+    pictures (HTML, SVG, JavaScript, markdown and widget outputs are dropped with a visible
+    note), output and cell metadata that templates put into attributes are dropped, nbgrader
+    metadata is kept only where its grade id is the release's, and markdown or raw cells
+    that are not the release's own are shown as literal text.
+    """
+
+    enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
+    release = Unicode("", help="the release notebook, whose markdown and grade ids are trusted").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        release = nbformat.read(self.release, as_version=4) if self.release else nbformat.v4.new_notebook()
+        self.trusted_markdown = {cell.source for cell in release.cells if cell.cell_type == "markdown"}
+        self.grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release.cells} - {None}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        grading = cell.metadata.get("nbgrader", {})
+        trusted = grading.get("grade_id") in self.grade_ids and GRADE_ID.match(str(grading.get("grade_id")))
+        cell.metadata = {"nbgrader": grading} if trusted else {}
+        cell.pop("attachments", None)
+        if cell.cell_type == "raw" or (cell.cell_type == "markdown" and cell.source not in self.trusted_markdown):
+            literal = nbformat.v4.new_markdown_cell(as_literal_markdown(cell.source), metadata=cell.metadata)
+            literal.id, cell = cell.id, literal
+        for output in cell.get("outputs", []):
+            if "metadata" in output:
+                output["metadata"] = {}
+            if "data" in output:
+                output["data"] = _text_and_pictures(output["data"])
+        return cell, resources
+
+
+def _text_and_pictures(data: dict) -> dict:
+    kept = {mime: value for mime, value in data.items()
+            if mime == TEXT_OUTPUT or (mime in PICTURES and isinstance(value, str) and BASE64.match(value))}
+    if set(data) - set(kept):
+        kept[TEXT_OUTPUT] = f"{kept.get(TEXT_OUTPUT, '')}\n{REMOVED_OUTPUT}".strip()
+    return kept
+
+
+def as_literal_markdown(text: str) -> str:
+    """Markdown that shows ``text`` exactly as typed: an indented code block, so no HTML, link or
+    math in it is ever interpreted."""
+    lines = text.splitlines() or [""]
+    return "*A cell you wrote, shown as text:*\n\n" + "\n".join(f"    {line}" for line in lines)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` inside markdown as plain words: no HTML, link, emphasis or math survives."""
+    escaped = html.escape(text)
+    return re.sub(r"([\\`*_\[\]{}()#!|$~])", r"\\\1", escaped)

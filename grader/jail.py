@@ -1,17 +1,29 @@
-"""Confine a process that runs student code: resource limits and a Landlock filesystem policy.
+"""Confine a process that runs student code: namespaces, cgroups, Landlock, resource limits.
 
 Student code runs in two places, the probe (``grader.probe``) and nbgrader's kernel. Both
-start through this module, which applies the limits to itself and then runs the real
-program, so everything the student's code does inherits them:
+start through this module, which confines itself and then runs the real program, so
+everything the student's code starts inherits the confinement:
 
-* memory (address space), file size and CPU time limits (``resource.setrlimit``);
-* Landlock (Linux 5.13+, unprivileged): the process may read the whole filesystem except the
-  folders that hold the repository, the submissions and the grading output, with the
+* **cgroups**: it joins the submission's pids and memory cgroups (``grader.cgroups``), so a
+  fork bomb stops at the submission's process cap and all its processes together share one
+  memory limit;
+* **namespaces**: a new network namespace (no interface but a loopback that is down: no
+  socket reaches anything, loopback included), a new PID namespace whose first process is a
+  small init here (when the program ends, the kernel ends every process it left behind,
+  ``setsid`` or not), and a new mount namespace with a fresh ``/proc`` (processes outside are
+  invisible, so neither their ``environ`` nor their ``cmdline`` can be read) and an empty
+  ``/run`` (no daemon's socket);
+* **Landlock** (Linux 5.13+, unprivileged): the process may read the whole filesystem except
+  the folders that hold the repository, the submissions and the grading output, with the
   exceptions it needs (the helper package, the data, the virtual environment); it may write
-  only to its own scratch folder, and (kernel ABI 6+) may not signal processes outside it.
+  only to its own folders; (ABI 4+) it may neither bind nor connect a TCP socket; (ABI 6+) it
+  may not signal processes or reach abstract Unix sockets outside the jail;
+* **resource limits** per process: address space, file size, no core dumps;
+* **environment**: exactly the variables of the policy, none of the grader's own.
 
-Where Landlock is missing, only the resource limits apply; ``landlock_abi()`` tells which.
-``python -m grader.jail POLICY.json -- PROGRAM ARGS...`` confines itself, then execs PROGRAM.
+Each layer is applied where the kernel allows it; the jail records which held in the policy's
+``layers_file`` (``grader.report.Confinement``), which student code cannot write.
+``python -m grader.jail POLICY.json -- PROGRAM ARGS...`` confines itself, then runs PROGRAM.
 """
 
 from __future__ import annotations
@@ -21,22 +33,32 @@ import json
 import os
 import platform
 import resource
+import signal
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from grader.limits import DEFAULT_LIMITS
+from grader.report import Confinement
 
 # Landlock system calls have the same numbers on every architecture that has them.
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
-_PR_SET_NO_NEW_PRIVS = 38
-_SCOPE_SIGNAL = 1 << 1
+_PR_SET_NO_NEW_PRIVS, _PR_SET_PDEATHSIG = 38, 1
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+_BIND_TCP, _CONNECT_TCP = 1 << 0, 1 << 1
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 _WRITE_DIRECTORY = sum(1 << bit for bit in range(4, 13))  # remove, make dir/file/socket/fifo/device/link
 _REFER, _TRUNCATE = 1 << 13, 1 << 14  # ABI 2 and ABI 3
 READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | _TRUNCATE
+
+_CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+#: Signals a supervisor passes on to the program it runs (jupyter_client interrupts with SIGINT).
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
 @dataclass
@@ -46,10 +68,14 @@ class Policy:
     hidden: list[str]                                  # unreadable folders (repository, submissions, output)
     readable: list[str] = field(default_factory=list)  # exceptions inside the hidden folders
     writable: list[str] = field(default_factory=list)  # read and write, e.g. the scratch folder
-    memory_bytes: int = 6 * 2**30
-    file_size_bytes: int = 256 * 2**20
+    memory_bytes: int = DEFAULT_LIMITS.memory_bytes
+    file_size_bytes: int = DEFAULT_LIMITS.file_size_bytes
     cpu_seconds: int | None = None
-    environment: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # the program's whole environment
+    cgroups: list[str] = field(default_factory=list)  # cgroup folders of the submission, to join
+    masked: list[str] = field(default_factory=lambda: ["/run"])  # shown empty in the mount namespace
+    stage: str = ""
+    layers_file: str | None = None
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(asdict(self), indent=1))
@@ -62,6 +88,11 @@ class Policy:
 
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        raise OSError(ctypes.get_errno(), f"{what} failed")
 
 
 def landlock_abi() -> int:
@@ -108,8 +139,18 @@ def readable_roots(hidden: list[Path]) -> list[Path]:
             children = sorted(folder.iterdir())
         except OSError:
             continue
-        roots.extend(child for child in children if child not in on_the_way)
+        roots.extend(child for child in children if child not in on_the_way
+                     and not _leads_into(child, hidden, on_the_way))
     return roots
+
+
+def _leads_into(child: Path, hidden: list[Path], on_the_way: set[Path]) -> bool:
+    """A link beside the way down whose target is a hidden folder, inside one or above one:
+    a rule on it would open the hidden folder by another name."""
+    if not child.is_symlink():
+        return False
+    target = child.resolve()
+    return target in on_the_way or any(target.is_relative_to(folder) for folder in hidden)
 
 
 def _add_rule(ruleset: int, path: Path, rights: int, handled: int) -> None:
@@ -121,19 +162,21 @@ def _add_rule(ruleset: int, path: Path, rights: int, handled: int) -> None:
         if not Path(f"/proc/self/fd/{descriptor}").is_dir():
             rights &= FILE_RIGHTS
         rule = _PathBeneath(rights & handled, descriptor)
-        if _libc().syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
-            raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+        _check(_libc().syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0),
+               f"landlock_add_rule for {path}")
     finally:
         os.close(descriptor)
 
 
-def restrict_filesystem(policy: Policy) -> int:
-    """Apply the Landlock part of ``policy`` to this process; return the ABI used (0: none)."""
+def restrict_with_landlock(policy: Policy, layers: Confinement) -> None:
+    """Apply the Landlock part of ``policy``: files, TCP (ABI 4+), signals and abstract sockets (ABI 6+)."""
     abi = landlock_abi()
     if abi == 0:
-        return 0
+        return
     handled = _handled_rights(abi)
-    attributes = _RulesetAttributes(handled, 0, _SCOPE_SIGNAL if abi >= 6 else 0)
+    network = _BIND_TCP | _CONNECT_TCP if abi >= 4 else 0  # handled with no rule: always refused
+    scopes = _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET if abi >= 6 else 0
+    attributes = _RulesetAttributes(handled, network, scopes)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
     libc = _libc()
     ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attributes), ctypes.c_size_t(size), 0)
@@ -147,17 +190,15 @@ def restrict_filesystem(policy: Policy) -> int:
         for path in policy.writable:
             _add_rule(ruleset, Path(path), handled, handled)
         _add_rule(ruleset, Path("/dev/null"), READ_FILE | WRITE_FILE, handled)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-        if libc.syscall(_RESTRICT_SELF, ruleset, 0) != 0:
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+        _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+        _check(libc.syscall(_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
     finally:
         os.close(ruleset)
-    return abi
+    layers.landlock_abi, layers.landlock_tcp = abi, bool(network)
 
 
 def limit_resources(policy: Policy) -> None:
-    """Memory, file size and CPU limits; a core dump of a huge process is never written."""
+    """Memory, file size and CPU limits per process; a core dump of a huge process is never written."""
     resource.setrlimit(resource.RLIMIT_AS, (policy.memory_bytes, policy.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (policy.file_size_bytes, policy.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -165,19 +206,132 @@ def limit_resources(policy: Policy) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (policy.cpu_seconds, policy.cpu_seconds + 5))
 
 
-def confine(policy: Policy) -> int:
-    """Apply every limit of ``policy`` to this process; return the Landlock ABI used."""
+def join_cgroups(policy: Policy, layers: Confinement) -> None:
+    """Move this process into the submission's cgroups (made by ``grader.cgroups``) and note their caps."""
+    for folder in map(Path, policy.cgroups):
+        try:
+            (folder / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            continue  # the group is gone or not ours: its layer is reported missing
+        for cap_file in ("pids.max",):
+            if (folder / cap_file).is_file():
+                value = (folder / cap_file).read_text().strip()
+                layers.process_cap = int(value) if value.isdigit() else 0
+        for cap_file in ("memory.limit_in_bytes", "memory.max"):
+            if (folder / cap_file).is_file():
+                value = (folder / cap_file).read_text().strip()
+                layers.memory_cgroup_bytes = int(value) if value.isdigit() else 0
+
+
+def enter_namespaces(layers: Confinement) -> bool:
+    """New network, PID and mount namespaces (a user namespace too when not root).
+
+    Returns whether a PID namespace was made: then the caller must fork, as only the
+    children of this process live in it.
+    """
+    libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    wanted = _CLONE_NEWNET | _CLONE_NEWPID | _CLONE_NEWNS
+    for flags in (wanted, wanted | _CLONE_NEWUSER, _CLONE_NEWNET, _CLONE_NEWNET | _CLONE_NEWUSER):
+        if libc.unshare(flags) == 0:
+            if flags & _CLONE_NEWUSER:  # stay the same user, seen as root inside
+                Path("/proc/self/setgroups").write_text("deny")
+                Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+                Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+            layers.network_namespace = True
+            layers.pid_namespace = bool(flags & _CLONE_NEWPID)
+            return layers.pid_namespace
+    return False
+
+
+def private_mounts(policy: Policy, layers: Confinement) -> None:
+    """In the new mount namespace: this PID namespace's own ``/proc``, and empty masked folders."""
+    libc = _libc()
+    try:
+        _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "making mounts private")
+        _check(libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None), "mounting /proc")
+        layers.private_proc = True
+        for folder in policy.masked:
+            if Path(folder).is_dir():
+                _check(libc.mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"size=64k"),
+                       f"masking {folder}")
+    except OSError:
+        return  # reported: private_proc stays False, or the mask is missing
+
+
+def _forward_signals(pid: int) -> None:
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in FORWARDED_SIGNALS:
+        signal.signal(signum, forward)
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def supervise(program: int, reap_all: bool) -> None:
+    """Pass signals on to ``program``, wait for it, exit as it did. As init, reap every orphan too."""
+    _forward_signals(program)
+    while True:
+        pid, status = os.waitpid(-1 if reap_all else program, 0)
+        if pid == program:
+            os._exit(_exit_code(status))  # as PID 1, this ends every process left in the namespace
+
+
+def confine(policy: Policy) -> None:
+    """Confine this process as ``policy`` says; in a PID namespace, return as its init's child."""
+    layers = Confinement(stage=policy.stage, environment_variables=len(policy.environment))
+    layers_file = (os.open(policy.layers_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+                   if policy.layers_file else None)  # opened now: the folder is hidden once confined
+    join_cgroups(policy, layers)
+    if enter_namespaces(layers):
+        init = os.fork()
+        if init:
+            supervise(init, reap_all=False)  # never returns
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the supervisor killed: all end
+        private_mounts(policy, layers)
+    os.environ.clear()
     os.environ.update(policy.environment)
-    abi = restrict_filesystem(policy)
+    restrict_with_landlock(policy, layers)
     limit_resources(policy)
-    return abi
+    if layers_file is not None:
+        os.write(layers_file, json.dumps(asdict(layers)).encode())
+        os.close(layers_file)
+    if layers.pid_namespace:
+        program = os.fork()
+        if program:
+            supervise(program, reap_all=True)  # never returns
+
+
+#: The only variables the jail itself starts with (Python adds LC_CTYPE under a C locale).
+LAUNCHER_VARIABLES = ("PYTHONPATH", "LC_CTYPE")
+
+
+def start_afresh_without_environment(argv: list[str]) -> None:
+    """Re-run the jail with nothing but ``PYTHONPATH`` if it was started with more.
+
+    ``/proc/<pid>/environ`` shows the environment a process was *started* with, whatever it
+    cleared since: the supervisor and init live beside the student's code in the PID
+    namespace, so they must never have held the grader's variables.
+    """
+    if set(os.environ) - set(LAUNCHER_VARIABLES):
+        os.execve(sys.executable, [sys.executable, "-m", "grader.jail", *argv],
+                  {"PYTHONPATH": os.environ.get("PYTHONPATH", "")})
 
 
 def main(argv: list[str]) -> None:
     if len(argv) < 3 or argv[1] != "--":
         raise SystemExit("usage: python -m grader.jail POLICY.json -- PROGRAM [ARGS...]")
-    confine(Policy.load(Path(argv[0])))
-    os.execvp(argv[2], argv[2:])
+    start_afresh_without_environment(argv)
+    policy = Policy.load(Path(argv[0]))
+    confine(policy)
+    os.execvpe(argv[2], argv[2:], policy.environment)
 
 
 if __name__ == "__main__":

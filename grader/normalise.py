@@ -20,6 +20,9 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from grader.limits import DEFAULT_LIMITS, GradingLimits
+from unet_kit.assignment import task_of_test_cell
+
 LOOKS_LIKE_PYTHON = re.compile(r"^\s*(#|import |from |def |class |print\(|@)", re.MULTILINE)
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 
@@ -33,22 +36,63 @@ class Normalised:
     problem: str | None = None
 
 
-def read_json(path: Path) -> tuple[dict | None, str | None]:
-    """The submission's JSON, or why it is not a notebook at all."""
+@dataclass
+class Submitted:
+    """The submission's JSON (None if it is no notebook), why not, and what reading it noticed."""
+
+    raw: dict | None
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_json(path: Path, limits: GradingLimits = DEFAULT_LIMITS) -> Submitted:
+    """The submission's JSON, or why it is not a notebook at all; sizes are checked before parsing."""
+    size = path.stat().st_size
+    if size > limits.notebook_bytes:
+        return Submitted(None, f"the file is {size / 2**20:,.0f} MB, more than the {limits.notebook_mb} MB the "
+                         "grader reads: clear the outputs (Edit > Clear all outputs), save and hand it in again")
     data = path.read_bytes()
     if not data.strip():
-        return None, "the file is empty: the notebook was not saved before it was handed in"
-    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        return Submitted(None, "the file is empty: the notebook was not saved before it was handed in")
+    notes = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = data.decode("utf-8", errors="replace")
+        notes.append(f"the file is not valid UTF-8 (first bad byte at position {error.start}): "
+                     "bad bytes were read as \N{REPLACEMENT CHARACTER}")
+    text = text.lstrip("\ufeff")
     try:
         raw = json.loads(text)
+    except RecursionError:
+        return Submitted(None, "the file is JSON nested far deeper than any notebook: it is not a notebook")
     except json.JSONDecodeError as error:
         if LOOKS_LIKE_PYTHON.search(text[:2000]) and not text.lstrip().startswith("{"):
-            return None, ("the file holds Python source, not a notebook: download the notebook "
-                          "itself (File > Download > .ipynb) and hand that in")
-        return None, f"the file is not a readable notebook (broken JSON at line {error.lineno}, column {error.colno})"
+            return Submitted(None, "the file holds Python source, not a notebook: download the notebook "
+                             "itself (File > Download > .ipynb) and hand that in")
+        return Submitted(None, f"the file is not a readable notebook (broken JSON at line {error.lineno}, "
+                         f"column {error.colno})")
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return None, "the file is JSON but not a notebook (it has no list of cells)"
-    return raw, None
+        return Submitted(None, "the file is JSON but not a notebook (it has no list of cells)")
+    if len(raw["cells"]) > limits.notebook_cells:
+        return Submitted(None, f"the notebook has {len(raw['cells']):,} cells, more than the "
+                         f"{limits.notebook_cells:,} the grader reads (the assignment has fewer than 100)")
+    return Submitted(raw, notes=notes)
+
+
+def _without_long_sources(raw: dict, limit_bytes: int) -> list[str]:
+    """Leave out cells whose source is longer than any answer could be; say which."""
+    notes = []
+    for number, cell in enumerate(raw["cells"], start=1):
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if len(source) > limit_bytes:
+            cell["source"] = f"# The grader left this cell out: its source was {len(source) / 2**20:.1f} MB long."
+            notes.append(f"cell {number} was left out: its source is {len(source) / 2**20:.1f} MB, more than "
+                         f"the {limit_bytes / 2**20:g} MB a cell may hold")
+    return notes
 
 
 def _without_outputs(raw: dict) -> dict:
@@ -107,17 +151,17 @@ class _Release:
 
 
 def _task(grade_id: str) -> str:
-    return grade_id.removeprefix("test_")
+    return task_of_test_cell(grade_id) or grade_id
 
 
-def normalise(raw: dict, release: NotebookNode) -> Normalised:
+def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_LIMITS) -> Normalised:
     """Rebuild the student's notebook on the release's skeleton; see the module docstring."""
+    notes = _without_long_sources(raw, limits.cell_source_bytes)
     try:
         student = _parse(_without_outputs(raw))
     except Exception as error:  # nbformat's errors vary by version; all mean "unreadable"
         return Normalised(None, problem=f"the file is not a readable notebook ({type(error).__name__})")
     index = _Release(release)
-    notes: list[str] = []
 
     # Which student cell is which release cell; the cells a student added stay after the
     # cell they followed. A second copy of a release cell becomes an ordinary cell where it

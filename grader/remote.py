@@ -8,6 +8,8 @@ or lies costs the student the checks it touched, never the checker.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -17,12 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from grader.limits import GradingLimits
 from grader.probe import read_message, write_message
+from grader.report import CellOutcome
 
-#: Seconds one request may take inside the probe before it is interrupted, then killed.
-REQUEST_SECONDS = 20.0
-CELL_SECONDS = 30.0
+#: Seconds a request interrupted inside the probe gets to answer before the probe is killed.
 KILL_GRACE_SECONDS = 10.0
+#: Loading the stand-ins imports torch in the probe: the slowest request of a healthy probe.
+STAND_INS_SECONDS = 120.0
 
 
 class StudentCodeFailed(Exception):
@@ -31,13 +35,6 @@ class StudentCodeFailed(Exception):
 
 class StudentCodeTimedOut(StudentCodeFailed):
     """The student's code ran past its time limit."""
-
-
-@dataclass
-class CellOutcome:
-    index: int
-    error: str | None = None
-    stopped: str | None = None  # why the cell was taken out: it hung or ended the process
 
 
 @dataclass
@@ -54,13 +51,14 @@ class ProbeProcess:
     environment: dict[str, str]
     stand_ins_source: str = ""
     stand_ins_by_task: dict = field(default_factory=dict)
-    cell_seconds: float = CELL_SECONDS
+    cell_seconds: float = GradingLimits.cell_seconds
+    request_seconds: float = GradingLimits.check_seconds
     outcomes: dict[int, CellOutcome] = field(default_factory=dict)
     task: str | None = None
     out_of_time: str | None = None
     process: subprocess.Popen | None = None
 
-    def request(self, op: str, timeout: float = REQUEST_SECONDS, **fields) -> dict:
+    def request(self, op: str, timeout: float | None = None, **fields) -> dict:
         """One request to a running probe; StudentCodeFailed if the student's code broke it.
 
         After one request of a task runs out of time, the task's other requests are not sent:
@@ -70,6 +68,7 @@ class ProbeProcess:
             raise StudentCodeFailed("not run: an earlier check of this task ran out of time")
         if self.process is None or self.process.poll() is not None:
             self.start()
+        timeout = timeout or self.request_seconds
         try:
             reply = self._exchange({"op": op, "timeout": timeout, **fields}, timeout + KILL_GRACE_SECONDS)
         except StudentCodeTimedOut:
@@ -110,12 +109,12 @@ class ProbeProcess:
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.process = subprocess.Popen(self.command, cwd=self.workdir, env=self.environment,
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL)
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
             newly_stopped = False
             try:
-                self._exchange({"op": "define_stand_ins", "timeout": REQUEST_SECONDS,
+                self._exchange({"op": "define_stand_ins", "timeout": STAND_INS_SECONDS,
                                 "source": self.stand_ins_source,
-                                "stand_ins_by_task": self.stand_ins_by_task}, 120.0)
+                                "stand_ins_by_task": self.stand_ins_by_task}, STAND_INS_SECONDS)
                 for index, source in self.cells:
                     outcome = self.outcomes.setdefault(index, CellOutcome(index))
                     if outcome.stopped:
@@ -128,8 +127,8 @@ class ProbeProcess:
                         raise
                     outcome.error = reply.get("error")
                 if self.task:
-                    self._exchange({"op": "use_stand_ins", "timeout": REQUEST_SECONDS, "task": self.task},
-                                   REQUEST_SECONDS)
+                    self._exchange({"op": "use_stand_ins", "timeout": self.request_seconds, "task": self.task},
+                                   self.request_seconds + KILL_GRACE_SECONDS)
                 return
             except StudentCodeFailed:
                 if not newly_stopped:
@@ -142,8 +141,10 @@ class ProbeProcess:
     def stop(self) -> int | None:
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            self.process.kill()
+        try:  # the probe's whole process group: the jail's supervisor and all it started
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         code = self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:

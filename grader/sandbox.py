@@ -14,12 +14,14 @@ from pathlib import Path
 
 from grader.course import REPOSITORY_ROOT
 from grader.jail import Policy
+from grader.limits import GradingLimits
 
 PROBE_SOURCE = Path(__file__).resolve().parent / "probe.py"
 PROBE_NAME = "unet_grading_probe.py"
 #: What confined code may read inside the repository: the notebook's helper package and data.
 READABLE_IN_REPOSITORY = ("unet_kit", "data")
-MEMORY_LIMIT_BYTES = int(os.environ.get("UNET_GRADER_MEMORY_GB", "6")) * 2**30
+#: Where confined code finds programs: this interpreter's folder, then the system's.
+CONFINED_PATH = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"])
 
 
 def prepare_kit(folder: Path) -> Path:
@@ -37,8 +39,13 @@ def prepare_kit(folder: Path) -> Path:
 
 
 def confined_environment(home: Path, kit: Path) -> dict[str, str]:
-    """Variables for confined code: quiet, single-threaded, everything it writes in ``home``."""
+    """The whole environment of confined code: quiet, single-threaded, everything it writes in ``home``.
+
+    Built from nothing: no variable of the grader's own environment (an instructor's tokens,
+    cloud keys) reaches student code.
+    """
     return {
+        "PATH": CONFINED_PATH, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "PYTHONPATH": str(kit), "HOME": str(home), "TMPDIR": str(home),
         "MPLCONFIGDIR": str(home / ".matplotlib"), "IPYTHONDIR": str(home / ".ipython"),
         "XDG_CACHE_HOME": str(home / ".cache"), "MPLBACKEND": "Agg", "PYTHONWARNINGS": "ignore",
@@ -48,8 +55,13 @@ def confined_environment(home: Path, kit: Path) -> dict[str, str]:
     }
 
 
-def grading_policy(home: Path, kit: Path, hidden: list[Path], writable: list[Path] = ()) -> Policy:
-    """Read everything but ``hidden`` and the repository (bar the kit); write only ``home`` and ``writable``."""
+def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLimits, stage: str,
+                   layers_file: Path, writable: list[Path] = (), cgroups: list[Path] = ()) -> Policy:
+    """Read everything but ``hidden`` and the repository (bar the kit); write only ``home`` and ``writable``.
+
+    ``layers_file`` receives the layers that held (``grader.report.Confinement``); it must lie
+    in a hidden folder, where the student's code cannot rewrite it.
+    """
     home.mkdir(parents=True, exist_ok=True)
     readable = [REPOSITORY_ROOT / name for name in READABLE_IN_REPOSITORY] + [kit]
     environment_root = Path(sys.prefix).resolve()
@@ -59,8 +71,12 @@ def grading_policy(home: Path, kit: Path, hidden: list[Path], writable: list[Pat
         hidden=[str(REPOSITORY_ROOT), *(str(Path(p).resolve()) for p in hidden)],
         readable=[str(p) for p in readable],
         writable=[str(home), *(str(p) for p in writable)],
-        memory_bytes=MEMORY_LIMIT_BYTES,
+        memory_bytes=limits.memory_bytes,
+        file_size_bytes=limits.file_size_bytes,
         environment=confined_environment(home, kit),
+        cgroups=[str(folder) for folder in cgroups],
+        stage=stage,
+        layers_file=str(layers_file),
     )
 
 

@@ -17,19 +17,20 @@ from pathlib import Path
 import nbformat
 
 from grader.course import TASKS
-from tests.conftest import REPOSITORY_ROOT
 from tests.submissions import MUTANTS, filled_in, solution_answer
+from unet_kit.assignment import REPOSITORY_ROOT, grade_id_of_test_cell
 
 MUTANT_BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Where the batch lives, for cases that aim at other students' files."""
+    """Where the batch lives, for cases that aim at other students' files or the grader's machine."""
 
     submissions: Path
     output: Path
     victim: str = "solution"
+    listener_port: int = 0  # TCP and UDP on 127.0.0.1, opened by the test while the batch runs
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _markdown_answer(raw: dict) -> dict:
 
 def _unet_first():
     notebook = filled_in()
-    answer, test = _index(notebook, "unet"), _index(notebook, "test_unet")
+    answer, test = _index(notebook, "unet"), _index(notebook, grade_id_of_test_cell("unet"))
     moved = [notebook.cells[answer], notebook.cells[test]]
     del notebook.cells[test], notebook.cells[answer]
     first_task = _index(notebook, "crop")
@@ -182,7 +183,7 @@ def _duplicated_answer():
 
 def _edited_test_cell():
     notebook = _mutant("crop_off_by_one")
-    notebook.cells[_index(notebook, "test_crop")].source = 'print("crop: all visible tests passed")'
+    notebook.cells[_index(notebook, grade_id_of_test_cell("crop"))].source = 'print("crop: all visible tests passed")'
     return notebook
 
 
@@ -200,12 +201,12 @@ while True:  # "I'll stop it later"
 # -- tampering ------------------------------------------------------------------------------------
 FAKE_GRADER = """\
 import sys, types
-fake_grader, fake_hidden = types.ModuleType("grader"), types.ModuleType("grader.hidden")
-fake_hidden.run_hidden_tests = lambda task, namespace, points: points
-fake_hidden.isolate_from_upstream = lambda *args, **kwargs: None
-fake_grader.hidden = fake_hidden
-sys.modules.update({"grader": fake_grader, "grader.hidden": fake_hidden})
-run_hidden_tests = fake_hidden.run_hidden_tests
+fake_grader, fake_check = types.ModuleType("grader"), types.ModuleType("grader.check")
+fake_check.run_hidden_tests = lambda task, probe, points: points
+fake_check.check_notebook = lambda *args, **kwargs: {"tasks": [], "cells": []}
+fake_grader.check = fake_check
+sys.modules.update({"grader": fake_grader, "grader.check": fake_check})
+run_hidden_tests = fake_check.run_hidden_tests
 """
 PATCH_PYTEST = "import pytest\npytest.main = lambda *args, **kwargs: 0\n"
 PATCH_COMPARISONS = ("torch.allclose = lambda *args, **kwargs: True\n"
@@ -266,6 +267,112 @@ except OSError as error:
 """
 
 
+# -- reaching past the jail: the grader's environment, network, processes, the reader's browser ----
+DUMP_ENVIRONMENT = """\
+import glob, os
+print("my environment:", dict(os.environ))
+for path in sorted(glob.glob("/proc/[0-9]*/environ") + glob.glob("/proc/[0-9]*/cmdline")):
+    try:
+        print(path, open(path, "rb").read()[:4000])
+    except OSError as error:
+        print(path, "could not read:", error)
+"""
+
+
+def _connect_to_the_grader(path: Path, batch: Batch) -> None:
+    source = f"""\
+import socket
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    try:
+        with socket.socket(socket.AF_INET, kind) as channel:
+            channel.settimeout(2)
+            channel.connect(("127.0.0.1", {batch.listener_port}))
+            channel.send(b"leaked from a submission")
+        print("sent", kind)
+    except OSError as error:
+        print("could not connect:", error)
+"""
+    nbformat.write(_with_cell_after("crop", source), path)
+
+
+#: Numbers no other process on the machine sleeps for: the test looks for them after the batch.
+SLEEPER_MARKS = ("4171.25", "4172.25", "4173.25")
+LEAVE_SLEEPERS = f"""\
+import os, subprocess
+subprocess.Popen(["sleep", "{SLEEPER_MARKS[0]}"], start_new_session=True)
+os.system("setsid sleep {SLEEPER_MARKS[1]} > /dev/null 2>&1 &")
+if os.fork() == 0:  # a daemon: fork, new session, fork again, the parent gone
+    os.setsid()
+    if os.fork() == 0:
+        os.execvp("sleep", ["sleep", "{SLEEPER_MARKS[2]}"])
+    os._exit(0)
+print("sleepers left behind")
+"""
+FORK_BOMB = """\
+import os, time
+started = 0
+try:
+    for _ in range(2000):
+        if os.fork() == 0:
+            time.sleep(2)
+            os._exit(0)
+        started += 1
+except OSError as error:
+    print(f"fork stopped after {started} processes: {error}")
+while started:
+    os.wait()
+    started -= 1
+"""
+#: Every script below carries this mark: a feedback page holds it only as inert text.
+XSS_MARK = "XSS-MARK-5e1f"
+RICH_OUTPUTS = f"""\
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+display(HTML('<script>alert("{XSS_MARK}")</script><img src=x onerror="alert(\\'{XSS_MARK}\\')">'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("{XSS_MARK}")</script></svg>'))
+display(Javascript('alert("{XSS_MARK}")'))
+display(Markdown('<iframe src="javascript:alert(\\'{XSS_MARK}\\')"></iframe>'))
+display({{"image/png": '"><script>alert("{XSS_MARK}")</script>', "text/plain": "a picture"}}, raw=True)
+display({{"image/png": "iVBORw0KGgo=", "text/plain": "a picture"}}, raw=True,
+        metadata={{"image/png": {{"width": '1 onerror=alert("{XSS_MARK}")'}}}})
+"""
+
+
+def _html_everywhere():
+    notebook = _with_cell_after("crop", RICH_OUTPUTS)
+    task = _index(notebook, "crop")
+    notebook.cells[task + 1].metadata["tags"] = [f'x" onmouseover="alert(\'{XSS_MARK}\')']
+    notebook.cells.insert(task + 2, nbformat.v4.new_markdown_cell(
+        f'My notes <img src=x onerror="alert(\'{XSS_MARK}\')"> [click](javascript:alert("{XSS_MARK}"))'))
+    notebook.cells.insert(task + 3, nbformat.v4.new_raw_cell(f'<script>alert("{XSS_MARK}")</script>'))
+    return notebook
+
+
+# -- files that break parsers ----------------------------------------------------------------------
+def _deeply_nested(path: Path, batch: Batch) -> None:
+    path.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+
+def _hundred_thousand_cells(path: Path, batch: Batch) -> None:
+    notebook = filled_in()
+    notebook.cells.extend(nbformat.v4.new_code_cell("") for _ in range(100_000))
+    nbformat.write(notebook, path)
+
+
+def _two_gigabytes(path: Path, batch: Batch) -> None:
+    with path.open("wb") as handle:  # sparse: no disk is used
+        handle.truncate(2 * 2**30)
+
+
+def _with_bad_bytes(path: Path, batch: Batch) -> None:
+    notebook = filled_in()
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell("BAD_BYTES_HERE"))
+    path.write_bytes(nbformat.writes(notebook).encode().replace(b"BAD_BYTES_HERE", b"caf\xe9 \xff\xfe"))
+
+
+def _fifty_megabyte_line():
+    return _with_cell_after("crop", "padding = '" + "x" * (50 * 2**20) + "'")
+
+
 def _answer_plus(task: str, extra: str, before: bool = False):
     source = solution_answer(task)
     return _with_answer(task, f"{extra}\n{source}" if before else f"{source}\n\n{extra}")
@@ -294,7 +401,7 @@ BAD_SUBMISSIONS = (
     # moved, deleted, copied and retyped cells
     BadSubmission("deleted_answer_cell", _notebook(_without("crop")), {"crop": 0.0},
                   note="the answer cell of crop is missing"),
-    BadSubmission("deleted_test_cell", _notebook(_without("test_crop")), note="the test cell of crop was missing"),
+    BadSubmission("deleted_test_cell", _notebook(_without(grade_id_of_test_cell("crop"))), note="the test cell of crop was missing"),
     BadSubmission("edited_test_cell", _notebook(_edited_test_cell()), {"crop": "as crop_off_by_one"},
                   note="the test cell of crop was changed"),
     BadSubmission("duplicated_answer_cell", _notebook(_duplicated_answer()),
@@ -341,4 +448,16 @@ BAD_SUBMISSIONS = (
     BadSubmission("fake_shape", _notebook(_with_answer("crop", FAKE_SHAPE)), {"crop": 0.0}),
     BadSubmission("reads_hidden_tests", _read_hidden_tests),
     BadSubmission("writes_elsewhere", _write_elsewhere),
+    # reaching past the jail: honest work beside it keeps its marks
+    BadSubmission("dumps_environment", _notebook(_with_cell_after("crop", DUMP_ENVIRONMENT))),
+    BadSubmission("connects_to_the_grader", _connect_to_the_grader),
+    BadSubmission("leaves_sleepers", _notebook(_with_cell_after("crop", LEAVE_SLEEPERS))),
+    BadSubmission("fork_bomb", _notebook(_with_cell_after("crop", FORK_BOMB))),
+    BadSubmission("html_and_scripts", _notebook(_html_everywhere())),
+    # files that break parsers
+    BadSubmission("deeply_nested_json", _deeply_nested, not_graded="nested far deeper than any notebook"),
+    BadSubmission("hundred_thousand_cells", _hundred_thousand_cells, not_graded="100,033 cells, more than the 2,000"),
+    BadSubmission("two_gigabyte_file", _two_gigabytes, not_graded="2,048 MB, more than the 512 MB"),
+    BadSubmission("non_utf8_bytes", _with_bad_bytes, note="the file is not valid UTF-8"),
+    BadSubmission("fifty_megabyte_line", _notebook(_fifty_megabyte_line()), note="50.0 MB, more than the 1 MB"),
 )

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import secrets
+import socket
 import subprocess
 import sys
 import threading
@@ -22,10 +25,14 @@ import nbformat
 
 from grader.course import STUDENT_NOTEBOOK
 from tests.bad_submissions import BAD_SUBMISSIONS, Batch, targets_outside
-from tests.conftest import REPOSITORY_ROOT
 from tests.submissions import CORRECT_VARIANTS, MUTANTS, filled_in
+from unet_kit.assignment import REPOSITORY_ROOT
 
 MAX_POINTS = {"crop": 2, "contracting_block": 3, "expanding_block": 4, "feature_map_block": 1, "unet": 5}
+#: What a submission that earns every point gets, as grades.csv holds it: task -> (score, max_score).
+FULL_MARKS = {task: (float(points), float(points)) for task, points in MAX_POINTS.items()}
+#: A made-up credential in the grader's environment: it must appear nowhere in the output.
+SECRET_VARIABLE, SECRET = "COURSE_API_TOKEN", f"secret-{secrets.token_hex(16)}"
 BATCH_FIGURES: dict[str, str] = {}  # printed after the run by conftest
 
 
@@ -35,6 +42,7 @@ class GradedBatch:
     summary: str
     batch: Batch
     hashes_before: dict[Path, str] = field(default_factory=dict)
+    reached_the_listener: list[str] = field(default_factory=list)
 
     @property
     def output(self) -> Path:
@@ -64,6 +72,45 @@ def write_submissions(batch: Batch) -> int:
     return len(list(folder.glob("*.ipynb")))
 
 
+class Listener:
+    """TCP and UDP on one port of 127.0.0.1, recording whatever reaches them while the batch runs."""
+
+    def __init__(self):
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.port = self.tcp.getsockname()[1]
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.received: list[str] = []
+        self.running = True
+        for target in (self._accept, self._receive):
+            threading.Thread(target=target, daemon=True).start()
+
+    def _accept(self):
+        self.tcp.settimeout(0.5)
+        while self.running:
+            try:
+                connection, peer = self.tcp.accept()
+            except TimeoutError:
+                continue
+            self.received.append(f"TCP connection from {peer}")
+            connection.close()
+
+    def _receive(self):
+        self.udp.settimeout(0.5)
+        while self.running:
+            try:
+                data, peer = self.udp.recvfrom(4096)
+            except TimeoutError:
+                continue
+            self.received.append(f"UDP {data!r} from {peer}")
+
+    def close(self):
+        self.running = False
+        time.sleep(0.6)
+        self.tcp.close()
+        self.udp.close()
+
+
 class Heartbeat(threading.Thread):
     """Wakes every 0.1 s and records how late it woke: the machine's responsiveness."""
 
@@ -80,7 +127,8 @@ class Heartbeat(threading.Thread):
 
 
 def grade_batch(root: Path) -> GradedBatch:
-    batch = Batch(root / "submissions", root / "graded")
+    listener = Listener()
+    batch = Batch(root / "submissions", root / "graded", listener_port=listener.port)
     batch.submissions.mkdir()
     count = write_submissions(batch)
     watched = {path for case in BAD_SUBMISSIONS for path in targets_outside(batch, case.name)}
@@ -92,9 +140,11 @@ def grade_batch(root: Path) -> GradedBatch:
     completed = subprocess.run(
         [sys.executable, "-m", "grader", "autograde", str(batch.submissions), "--out", str(batch.output)],
         cwd=REPOSITORY_ROOT, capture_output=True, text=True, timeout=3600,
+        env=os.environ | {SECRET_VARIABLE: SECRET},  # as an instructor's token would be
     )
     elapsed = time.perf_counter() - started
     heartbeat.running = False
+    listener.close()
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
     delays = sorted(heartbeat.delays)
     BATCH_FIGURES["batch"] = f"{count} submissions graded in {elapsed:.0f} s ({elapsed / count:.1f} s each, 2 workers)"
@@ -104,4 +154,4 @@ def grade_batch(root: Path) -> GradedBatch:
     with (batch.output / "grades.csv").open() as handle:
         for row in csv.DictReader(handle):
             grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
-    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before)
+    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before, listener.received)

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY_ROOT))
-
-from tests.notebook_code import task_namespace  # noqa: E402
+from grader.notebook_cells import task_namespace
+from tests.figures import MUTATION_REPORT, SCREENSHOTS, SMOKE_FIGURES
+from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK
 
 
 @pytest.fixture(scope="session")
 def solution():
     """The solution notebook's five task definitions, executed in a fresh namespace."""
-    return task_namespace(REPOSITORY_ROOT / "solutions" / "UNet_Assignment.ipynb")
+    return task_namespace(SOLUTION_NOTEBOOK)
 
 
 @pytest.fixture
@@ -41,9 +38,6 @@ def pytest_terminal_summary(terminalreporter):
     """Print the figures the run measured and the mutation score."""
     from tests.batch import BATCH_FIGURES
     from tests.submissions import MUTANTS
-    from tests.test_browser import SCREENSHOTS
-    from tests.test_grader import MUTATION_REPORT
-    from tests.test_notebooks import SMOKE_FIGURES
 
     for figure, value in {**SMOKE_FIGURES, **BATCH_FIGURES}.items():
         terminalreporter.write_line(f"{figure}: {value}")

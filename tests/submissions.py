@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import nbformat
 
-from grader.course import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
-from tests.notebook_code import answer_cells
+from grader.notebook_cells import answer_cells
+from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 
 def _without_markers(source: str) -> str:

@@ -6,12 +6,21 @@ The cases live in ``tests/bad_submissions.py``; they are graded in the shared ba
 
 from __future__ import annotations
 
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
 import pytest
 
+from grader.autograde import BATCH_REPORT_NAME
+from grader.feedback import REMOVED_OUTPUT
 from grader.jail import landlock_abi
-from tests.bad_submissions import BAD_SUBMISSIONS, HIDDEN_TEST_MARKERS, targets_outside
-from tests.batch import MAX_POINTS, file_hash
-from tests.test_grader import FULL_MARKS
+from grader.report import Confinement, SubmissionReport
+from tests.bad_submissions import BAD_SUBMISSIONS, HIDDEN_TEST_MARKERS, SLEEPER_MARKS, XSS_MARK, targets_outside
+from tests.batch import FULL_MARKS, MAX_POINTS, SECRET, file_hash
+
+pytestmark = pytest.mark.slow  # every test here reads the graded batch
 
 GRADED = [case for case in BAD_SUBMISSIONS if not case.not_graded]
 needs_landlock = pytest.mark.skipif(landlock_abi() == 0, reason="this kernel has no Landlock: the grader "
@@ -65,4 +74,92 @@ def test_writing_outside_its_own_output_changes_nothing(graded_batch):
     for path in targets_outside(graded_batch.batch, "writes_elsewhere"):
         assert b"tampered" not in (path.read_bytes() if path.is_file() else b""), f"{path} was written"
     assert graded_batch.grades["solution"] == FULL_MARKS
+
+
+
+# -- confinement: what a submission can reach beyond its files -------------------------------------
+def layers_of(graded_batch, student: str) -> list[Confinement]:
+    reports = json.loads((graded_batch.output / BATCH_REPORT_NAME).read_text())
+    (report,) = [SubmissionReport.from_dict(r) for r in reports if r["student_id"] == student]
+    return report.confinement
+
+
+def test_grading_report_records_the_layers_of_probe_and_kernel(graded_batch):
+    layers = layers_of(graded_batch, "solution")
+    assert [layer.stage for layer in layers] == ["probe", "kernel"]
+    assert all(layer.landlock_abi == landlock_abi() for layer in layers)
+    missing = sorted({gap for layer in layers for gap in layer.missing()})
+    warning = [line for line in graded_batch.summary.splitlines() if line.startswith("WARNING: confinement")]
+    assert warning == ([f"WARNING: confinement incomplete on this machine, missing: {', '.join(missing)} "
+                        f"(see {BATCH_REPORT_NAME} and the README's 'What the grader protects against')"]
+                       if missing else [])
+
+
+def test_no_variable_of_the_graders_environment_reaches_the_output(graded_batch):
+    feedback = (graded_batch.output / "feedback" / "dumps_environment.html").read_text()
+    assert "my environment: {" in feedback  # the dump ran in the kernel, and its output is there
+    leaks = [path for path in graded_batch.output.rglob("*")
+             if path.is_file() and SECRET.encode() in path.read_bytes()]
+    assert leaks == []
+
+
+def test_a_socket_to_the_graders_machine_reaches_nothing(graded_batch):
+    if not any(layer.network_namespace or layer.landlock_tcp for layer in layers_of(graded_batch, "solution")):
+        pytest.skip("neither a network namespace nor Landlock TCP rules are available here")
+    feedback = (graded_batch.output / "feedback" / "connects_to_the_grader.html").read_text()
+    assert feedback.count("could not connect: [Errno") == 2  # TCP and UDP, both refused
+    assert "sent SocketKind" not in feedback
+    assert graded_batch.reached_the_listener == []
+
+
+def test_no_process_a_submission_started_outlives_the_batch(graded_batch):
+    (row,) = graded_batch.summary_lines("leaves_sleepers")  # no note: the sleepers were started
+    survivors = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(mark.encode() in arguments for mark in SLEEPER_MARKS):
+            survivors.append(b" ".join(arguments).decode())
+    assert survivors == []
+
+
+def test_a_fork_bomb_stops_at_the_submissions_process_cap(graded_batch):
+    caps = {layer.process_cap for layer in layers_of(graded_batch, "fork_bomb")}
+    if caps == {0}:
+        pytest.skip("no pids cgroup here: the fork bomb ran uncapped (bounded at 2000)")
+    feedback = (graded_batch.output / "feedback" / "fork_bomb.html").read_text()
+    assert re.search(r"fork stopped after \d+ processes: \[Errno 11\] Resource temporarily unavailable", feedback)
+
+
+class _LiveContent(HTMLParser):
+    """Collects every place where a page could run the mark: tags, attributes, script bodies."""
+
+    def __init__(self):
+        super().__init__()
+        self.live: list[str] = []
+        self.in_script = False
+
+    def handle_starttag(self, tag, attributes):
+        self.in_script = tag == "script"
+        for name, value in attributes:
+            if name.startswith("on") or XSS_MARK in (value or ""):
+                self.live.append(f"<{tag} {name}={value!r}>")
+
+    def handle_endtag(self, tag):
+        self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and (XSS_MARK in data or "alert(" in data):
+            self.live.append(f"<script>{data[:100]}")
+
+
+def test_html_and_scripts_a_submission_displays_reach_the_feedback_as_text(graded_batch):
+    page = (graded_batch.output / "feedback" / "html_and_scripts.html").read_text()
+    parser = _LiveContent()
+    parser.feed(page)
+    assert parser.live == []
+    assert REMOVED_OUTPUT in page  # the reader is told what was left out
+    assert "A cell you wrote, shown as text" in page  # the markdown and raw cells, as text
 

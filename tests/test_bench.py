@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import pytest
 import torch
 
 from bench import report, training
 from bench.grading_cost import perfect_submission
-from tests.notebook_code import TASK_IDS
+from unet_kit.assignment import TASKS
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
 
@@ -20,11 +21,12 @@ def test_perfect_submission_holds_every_solution_and_no_stub_or_marker():
     notebook = perfect_submission()
     answers = {cell.metadata.nbgrader.grade_id: cell.source for cell in notebook.cells
                if cell.metadata.get("nbgrader", {}).get("solution")}
-    assert sorted(answers) == sorted(TASK_IDS)
+    assert sorted(answers) == sorted(TASKS)
     for task, source in answers.items():
         assert "NotImplementedError" not in source and "SOLUTION" not in source, task
 
 
+@pytest.mark.slow
 def test_training_checkpoints_score_the_validation_slices_as_steps_grow():
     model, history = training.train_and_score(TINY, load_isbi2012(), torch.device("cpu"), mixed_precision=False,
                                               channels_last=True, checkpoints=2, report=lambda line: None)

@@ -24,9 +24,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-STUDENT_NOTEBOOK = REPOSITORY_ROOT / "UNet_Assignment.ipynb"
-SCREENSHOTS: dict[str, Path] = {}  # test name -> the screenshot it saved
+from tests.figures import SCREENSHOTS
+from unet_kit.assignment import REPOSITORY_ROOT, STUDENT_NOTEBOOK, grade_id_of_test_cell
 
 # Debian's Chromium as root, headless, and quiet on a closed network (no updates, sync or QUIC probes).
 CHROMIUM_FLAGS = [
@@ -61,7 +60,7 @@ def notebook_layout(notebook_path: Path) -> NotebookLayout:
     first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
     setup_end = next(index for index in range(first_code, len(cells)) if cells[index].cell_type != "code")
     grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id"): index for index, cell in enumerate(cells)}
-    return NotebookLayout(list(range(first_code, setup_end)), grade_ids["crop"], grade_ids["test_crop"])
+    return NotebookLayout(list(range(first_code, setup_end)), grade_ids["crop"], grade_ids[grade_id_of_test_cell("crop")])
 
 
 @pytest.fixture(scope="session")
@@ -228,6 +227,7 @@ def run_cell(page, expect, cell, timeout_ms: int) -> None:
     expect(cell.locator(".jp-InputPrompt")).to_have_text(EXECUTED_PROMPT, timeout=timeout_ms)
 
 
+@pytest.mark.slow
 def test_student_runs_setup_and_a_wrong_crop_and_sees_the_teaching_message(chromium_executable, playwright_sync_api,
                                                                         jupyterlab_server, browser_page, tmp_path, request):
     # Chromium and Playwright come first: where Chromium cannot be installed we skip before starting JupyterLab.

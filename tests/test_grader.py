@@ -12,14 +12,13 @@ import sys
 import nbformat
 import pytest
 
-from grader.course import TASKS
 from tests.bad_submissions import HIDDEN_TEST_MARKERS
-from tests.batch import MAX_POINTS
-from tests.conftest import REPOSITORY_ROOT
+from tests.batch import FULL_MARKS
+from tests.figures import MUTATION_REPORT
 from tests.submissions import CORRECT_VARIANTS, MUTANTS
+from unet_kit.assignment import REPOSITORY_ROOT, TASKS
 
-FULL_MARKS = {task: (float(points), float(points)) for task, points in MAX_POINTS.items()}
-MUTATION_REPORT: dict[str, tuple[str, float, float]] = {}  # mutant -> (task, score, max), printed after the run
+pytestmark = pytest.mark.slow  # every test here reads the graded batch or runs the grader itself
 
 
 def test_solution_gets_full_marks(graded_batch):

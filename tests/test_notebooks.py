@@ -14,11 +14,12 @@ import pytest
 from nbgrader.validator import Validator
 
 from grader.check import task_points
-from grader.course import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, create_course, generate_assignment
-from tests.notebook_code import TASK_IDS, answer_cells
+from grader.course import create_course, generate_assignment
+from grader.notebook_cells import answer_cells
+from tests.figures import SMOKE_FIGURES
+from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell
 from unet_kit.data import load_isbi2012
 
-SMOKE_FIGURES: dict[str, str] = {}  # printed after the run by conftest
 PIXEL_ERROR_LINE = re.compile(r"validation pixel error: ([0-9.]+)")
 
 
@@ -40,6 +41,7 @@ def all_text(notebook) -> str:
     )
 
 
+@pytest.mark.slow
 def test_smoke_run_learns_better_than_calling_everything_cell(executed_solution,
                                                               kernel_environment):
     match = PIXEL_ERROR_LINE.search(all_text(executed_solution))
@@ -50,6 +52,7 @@ def test_smoke_run_learns_better_than_calling_everything_cell(executed_solution,
     assert float(match.group(1)) < all_cell_error - 0.03
 
 
+@pytest.mark.slow
 def test_smoke_run_shows_data_training_curve_and_predictions(executed_solution):
     pictures = [cell for cell in executed_solution.cells if cell.cell_type == "code"
                 and any("image/png" in output.get("data", {}) for output in cell.outputs)]
@@ -62,18 +65,20 @@ def fresh_release(tmp_path_factory):
     return generate_assignment(create_course(tmp_path_factory.mktemp("course")))
 
 
+@pytest.mark.slow
 def test_committed_student_notebook_equals_a_fresh_generation(fresh_release):
     committed = json.loads(STUDENT_NOTEBOOK.read_text())
     fresh = json.loads(fresh_release.read_text())
     assert committed == fresh, "UNet_Assignment.ipynb is stale: run `make student-notebook`"
 
 
+@pytest.mark.slow
 def test_student_notebook_holds_stubs_and_no_solution_or_hidden_test(fresh_release):
     text = STUDENT_NOTEBOOK.read_text()
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "torch.cat([x, skip_con_x]"):
         assert marker not in text
     stubs = answer_cells(STUDENT_NOTEBOOK)
-    assert sorted(stubs) == sorted(TASK_IDS)
+    assert sorted(stubs) == sorted(TASKS)
     for task, source in stubs.items():
         assert "raise NotImplementedError()" in source, f"task {task} has no stub"
 
@@ -83,27 +88,30 @@ def test_student_notebook_carries_no_outputs():
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_passes_the_solution(kernel_environment):
     assert Validator().validate(str(SOLUTION_NOTEBOOK)) == {}
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_fails_the_blank_notebook(kernel_environment):
     results = Validator().validate(str(STUDENT_NOTEBOOK))
-    assert len(results.get("failed", [])) == len(TASK_IDS)
+    assert len(results.get("failed", [])) == len(TASKS)
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
     assert Validator(invert=True).validate(str(STUDENT_NOTEBOOK)) == {}
     passed = Validator(invert=True).validate(str(SOLUTION_NOTEBOOK)).get("passed", [])
-    assert len(passed) == len(TASK_IDS)
+    assert len(passed) == len(TASKS)
 
 
 def test_checker_takes_each_tasks_points_from_its_test_cell():
     """One source of truth: the points grader.check gives are the nbgrader points of the test cells."""
     notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
-    assert [cell.metadata.nbgrader.grade_id for cell in graded] == [f"test_{task}" for task in TASK_IDS]
-    assert task_points() == {cell.metadata.nbgrader.grade_id.removeprefix("test_"): float(cell.metadata.nbgrader.points)
+    assert [cell.metadata.nbgrader.grade_id for cell in graded] == [grade_id_of_test_cell(task) for task in TASKS]
+    assert task_points() == {task_of_test_cell(cell.metadata.nbgrader.grade_id): float(cell.metadata.nbgrader.points)
                              for cell in graded}
     assert all("grader" not in cell.source for cell in graded), "test cells must not import the grader"
 

@@ -7,9 +7,9 @@ import json
 
 import nbformat
 
-from grader.course import STUDENT_NOTEBOOK
 from tests.submissions import MUTANTS, filled_in
-from unet_kit.submission_check import TASKS, check_my_submission, find_notebook, inspect_cells, run_visible_tests
+from unet_kit.assignment import STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell
+from unet_kit.submission_check import check_my_submission, find_notebook, inspect_cells, run_visible_tests
 
 
 def as_json(notebook) -> dict:
@@ -38,7 +38,7 @@ def test_deleted_duplicated_and_retyped_cells_are_named():
     duplicate = index_of(notebook, "unet")
     notebook["cells"].insert(duplicate, copy.deepcopy(notebook["cells"][duplicate]))
     notebook["cells"][index_of(notebook, "feature_map_block")]["cell_type"] = "markdown"
-    del notebook["cells"][index_of(notebook, "test_expanding_block")]
+    del notebook["cells"][index_of(notebook, grade_id_of_test_cell("expanding_block"))]
     problems = {(f.task, f.problem.split(":")[0]) for f in inspect_cells(notebook)}
     assert problems == {("crop", "its answer cell is missing"), ("unet", "2 cells are marked as its answer"),
                         ("feature_map_block", "its answer cell is a markdown cell"),

@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "unet")
-NOTEBOOK_NAME = "UNet_Assignment.ipynb"
+from unet_kit.assignment import NOTEBOOK_NAME, TASKS, grade_id_of_test_cell
+
 STUB = "raise NotImplementedError"
 
 
@@ -62,7 +62,7 @@ def inspect_cells(notebook: dict) -> list[Finding]:
     findings = []
     for task in TASKS:
         answers = [cell for cell in cells if _grade_id(cell) == task]
-        tests = [cell for cell in cells if _grade_id(cell) == f"test_{task}"]
+        tests = [cell for cell in cells if _grade_id(cell) == grade_id_of_test_cell(task)]
         if not answers:
             findings.append(Finding(task, "its answer cell is missing: copy it back from a fresh copy of the assignment"))
         elif len(answers) > 1:
@@ -81,7 +81,7 @@ def run_visible_tests(notebook: dict, namespace: dict) -> dict[str, str | None]:
     """Each task's visible test cell run on a copy of ``namespace``: None if it passed, else why not."""
     results = {}
     for task in TASKS:
-        test = next((cell for cell in notebook.get("cells", []) if _grade_id(cell) == f"test_{task}"), None)
+        test = next((cell for cell in notebook.get("cells", []) if _grade_id(cell) == grade_id_of_test_cell(task)), None)
         if test is None:
             results[task] = "no test cell"
             continue

@@ -1,0 +1,60 @@
+"""Dependencies point one way: the student's package needs nothing else, production code never needs
+the tests, and tests share code through helper modules, never through conftest or each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from unet_kit.assignment import REPOSITORY_ROOT
+
+#: What each package may not import. ``tests`` may import helper modules of its own (batch, figures,
+#: submissions, ...), but not test modules or conftest, which pytest imports in its own way.
+FORBIDDEN = {
+    "unet_kit": ("grader", "bench", "tests"),
+    "grader": ("bench", "tests"),
+    "bench": ("tests",),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module ``path`` imports by absolute name."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def sources_of(package: str) -> list[Path]:
+    return sorted((REPOSITORY_ROOT / package).rglob("*.py"))
+
+
+def belongs_to(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_package_never_imports_the_ones_that_depend_on_it(package):
+    offences = [f"{path.relative_to(REPOSITORY_ROOT)} imports {module}"
+                for path in sources_of(package) for module in sorted(imported_modules(path))
+                if any(belongs_to(module, forbidden) for forbidden in FORBIDDEN[package])]
+    assert offences == []
+
+
+def is_conftest_or_a_test_module(module: str) -> bool:
+    package, _, name = module.partition(".")
+    top = name.split(".")[0]
+    return package == "tests" and (top == "conftest" or top.startswith("test_"))
+
+
+def test_tests_import_neither_conftest_nor_a_test_module():
+    offences = [f"{path.relative_to(REPOSITORY_ROOT)} imports {module}"
+                for path in sources_of("tests") for module in sorted(imported_modules(path))
+                if is_conftest_or_a_test_module(module)]
+    assert offences == []
