@@ -1,7 +1,8 @@
 """Command line of the grader.
 
 ``python -m grader generate`` regenerates the student notebook from the solution notebook;
-``python -m grader autograde SUBMISSIONS --out OUT`` grades a class with real nbgrader.
+``python -m grader autograde SUBMISSIONS --out OUT`` grades a class with real nbgrader;
+``python -m grader report OUT [OUT ...]`` rebuilds the class report from grading runs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def autograde(arguments: argparse.Namespace) -> int:
     """
     from tqdm import tqdm
 
-    from grader.autograde import BATCH_REPORT_NAME, autograde_folder, summary_table
+    from grader.autograde import autograde_folder, summary_table
+    from grader.report import BATCH_REPORT_NAME
 
     if not arguments.submissions.is_dir():
         raise SystemExit(f"{arguments.submissions} is not a folder of submissions")
@@ -54,6 +56,18 @@ def autograde(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def report(arguments: argparse.Namespace) -> int:
+    """Rebuild the class report from the checks.csv of one or more grading runs (later runs win)."""
+    from grader.class_report import CHECKS_CSV, CLASS_REPORT, write_class_report
+
+    missing = [str(run) for run in arguments.runs if not (run / CHECKS_CSV).is_file()]
+    if missing:
+        raise SystemExit(f"no {CHECKS_CSV} in {', '.join(missing)}: pass folders written by `python -m grader autograde`")
+    out = write_class_report(arguments.runs, arguments.out or arguments.runs[-1] / CLASS_REPORT)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     autograde_command.add_argument("--out", type=Path, required=True, help="where results go")
     GradingLimits.add_arguments(autograde_command)
     autograde_command.set_defaults(handler=autograde)
+    report_command = commands.add_parser("report", help=report.__doc__)
+    report_command.add_argument("runs", type=Path, nargs="+", help="output folders of grading runs")
+    report_command.add_argument("--out", type=Path, default=None,
+                                help="where the page goes (default: class-report.html in the last run)")
+    report_command.set_defaults(handler=report)
     arguments = parser.parse_args(argv)
     return arguments.handler(arguments)
 

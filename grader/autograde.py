@@ -34,6 +34,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from grader.cgroups import SubmissionGroups
+from grader.class_report import write_class_files
 from grader.course import (
     ASSIGNMENT,
     GRADING_KERNEL_NAME,
@@ -46,14 +47,13 @@ from grader.course import (
 )
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
-from grader.report import CheckReport, Confinement, SubmissionReport
+from grader.report import BATCH_REPORT_NAME, CheckReport, Confinement, SubmissionReport
 from grader.sandbox import grading_policy, launcher_environment, prepare_kit
 from unet_kit.assignment import grade_id_of_test_cell
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-#: Per student: the report the feedback reads. Per batch, beside grades.csv: every report.
+#: Per student: the report the feedback reads.
 STUDENT_REPORT_NAME = "submission-report.json"
-BATCH_REPORT_NAME = "grading-report.json"
 
 
 @dataclass
@@ -337,7 +337,8 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
 
 def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
                      progress=None) -> list[SubmissionReport]:
-    """Grade every submission in ``submissions_folder``; write grades.csv, the report and feedback to ``output``."""
+    """Grade every submission in ``submissions_folder``; into ``output`` write grades.csv, the
+    grading report, checks.csv, the class report and the feedback."""
     output.mkdir(parents=True, exist_ok=True)
     for stale in ("feedback", "students"):
         shutil.rmtree(output / stale, ignore_errors=True)
@@ -353,4 +354,5 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
             reports.append(future.result())
     write_grades(reports, output / "grades.csv")
     write_batch_report(reports, output / BATCH_REPORT_NAME)
+    write_class_files(reports, output)
     return reports

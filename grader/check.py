@@ -24,10 +24,12 @@ import nbformat
 import pytest
 
 from grader.course import SOLUTION_NOTEBOOK, TASKS
+from grader.diagnosis import diagnose
 from grader.limits import DEFAULT_LIMITS, GradingLimits
+from grader.misconceptions import BY_ID
 from grader.reference import UPSTREAM_STAND_INS
 from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
-from grader.report import CheckReport, CheckResult, Confinement, TaskResult
+from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
 from grader.sandbox import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
 from unet_kit.assignment import task_of_test_cell
 
@@ -69,11 +71,12 @@ class _Collector:
         return self.remote_student
 
     def pytest_runtest_logreport(self, report):
-        name = report.nodeid.split("::", 1)[-1].split("[", 1)[0]  # the case is in the message
+        name, _, case = report.nodeid.split("::", 1)[-1].partition("[")
+        case = case.removesuffix("]")
         if report.when == "call" and report.passed:
-            self.checks.append(CheckResult(name, passed=True))
+            self.checks.append(CheckResult(name, passed=True, case=case))
         elif report.failed:
-            self.checks.append(CheckResult(name, passed=False, reason=_reason(report)))
+            self.checks.append(CheckResult(name, passed=False, reason=_reason(report), case=case))
 
 
 def _reason(report) -> str:
@@ -106,6 +109,8 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     result.checks = collector.checks
     passed = len(result.checks) - len(result.failed)
     result.score = round(points * passed / len(result.checks), 3) if result.checks else 0.0
+    if result.failed:
+        result.misconceptions = [Diagnosis(id, BY_ID[id].explanation) for id in diagnose(task, collector.remote_student)]
     return result
 
 

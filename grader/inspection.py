@@ -41,6 +41,27 @@ def largest_difference(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return float((actual.detach().double() - expected.detach().double()).abs().max())
 
 
+#: How wide a band "the border" is when telling where outputs differ: a padding or crop mistake shows there.
+BORDER_PIXELS = 2
+
+
+def where_they_differ(actual: torch.Tensor, expected: torch.Tensor, threshold: float) -> str:
+    """Which channels of an (N, C, H, W) output differ, and whether at the border or inside."""
+    wrong = (actual.detach().double() - expected.detach().double()).abs() > threshold
+    if wrong.dim() != 4:
+        return f"{int(wrong.sum())} of {wrong.numel()} values differ"
+    channels = [c for c in range(wrong.shape[1]) if wrong[:, c].any()]
+    which = "every channel" if len(channels) == wrong.shape[1] else (
+        f"channel{'s' if len(channels) > 1 else ''} {', '.join(map(str, channels))} of {wrong.shape[1]}")
+    margin = BORDER_PIXELS
+    inside = wrong[:, :, margin:-margin, margin:-margin] if min(wrong.shape[2:]) > 2 * margin else wrong[:, :, :0]
+    border_only = not inside.any()
+    share = float(wrong.double().mean())
+    where = (f"only within {margin} pixels of the border" if border_only
+             else "across the whole map" if share > 0.5 else "inside the map")
+    return f"{which}, {where} ({share:.0%} of the values)"
+
+
 def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, what: str,
                        tolerance: float = 1e-6) -> None:
     assert tuple(actual.shape) == tuple(expected.shape), (
@@ -49,8 +70,8 @@ def assert_same_values(actual: torch.Tensor, expected: torch.Tensor, what: str,
     difference = largest_difference(actual, expected)
     scale = float(expected.detach().abs().max()) + 1.0
     assert difference <= tolerance * scale, (
-        f"{what}: values differ from the expected computation with your own layers "
-        f"(largest difference {difference:.3g})"
+        f"{what}: values differ from the expected computation with your own layers in "
+        f"{where_they_differ(actual, expected, tolerance * scale)} (largest difference {difference:.3g})"
     )
 
 

@@ -12,14 +12,30 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: Beside grades.csv: every submission's report, confinement layers included.
+BATCH_REPORT_NAME = "grading-report.json"
+
 
 @dataclass
 class CheckResult:
-    """One hidden check of one task: passed, or the check's own message (never test code)."""
+    """One hidden check of one task (one case of it): passed, or the check's own message (never test code)."""
 
     name: str
     passed: bool
     reason: str = ""
+    case: str = ""  # the parametrised case, e.g. "case0"; its inputs are in the reason
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}[{self.case}]" if self.case else self.name
+
+
+@dataclass
+class Diagnosis:
+    """A misconception the student's code shows (``grader.misconceptions``), with its explanation."""
+
+    id: str
+    explanation: str
 
 
 @dataclass
@@ -28,20 +44,30 @@ class TaskResult:
     points: float
     score: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
+    misconceptions: list[Diagnosis] = field(default_factory=list)
 
     @property
     def failed(self) -> list[CheckResult]:
         return [check for check in self.checks if not check.passed]
 
     def summary(self) -> str:
+        """The score, each failed check once (with how many of its cases failed), then the diagnosis."""
         passed = len(self.checks) - len(self.failed)
         lines = [f"{passed} of {len(self.checks)} hidden checks passed: {self.score:g} of {self.points:g} points"]
-        lines += [f"  failed {check.name}: {check.reason}" for check in self.failed]
+        by_name: dict[str, list[CheckResult]] = {}
+        for check in self.failed:
+            by_name.setdefault(check.name, []).append(check)
+        for name, failures in by_name.items():
+            cases = len([c for c in self.checks if c.name == name])
+            count = f" ({len(failures)} of {cases} cases)" if cases > 1 else ""
+            lines.append(f"  failed {name}{count}: {failures[0].reason}")
+        lines += [f"\nLikely misconception: {diagnosis.explanation}" for diagnosis in self.misconceptions]
         return "\n".join(lines)
 
     @classmethod
     def from_dict(cls, data: dict) -> TaskResult:
-        return cls(**{**data, "checks": [CheckResult(**check) for check in data["checks"]]})
+        return cls(**{**data, "checks": [CheckResult(**check) for check in data["checks"]],
+                      "misconceptions": [Diagnosis(**diagnosis) for diagnosis in data.get("misconceptions", [])]})
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import secrets
 import socket
@@ -24,6 +25,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course import STUDENT_NOTEBOOK
+from grader.report import BATCH_REPORT_NAME, SubmissionReport
 from tests.bad_submissions import BAD_SUBMISSIONS, Batch, targets_outside
 from tests.submissions import CORRECT_VARIANTS, MUTANTS, filled_in
 from unet_kit.assignment import REPOSITORY_ROOT
@@ -43,6 +45,7 @@ class GradedBatch:
     batch: Batch
     hashes_before: dict[Path, str] = field(default_factory=dict)
     reached_the_listener: list[str] = field(default_factory=list)
+    reports: dict[str, SubmissionReport] = field(default_factory=dict)  # grading-report.json, by student
 
     @property
     def output(self) -> Path:
@@ -154,4 +157,6 @@ def grade_batch(root: Path) -> GradedBatch:
     with (batch.output / "grades.csv").open() as handle:
         for row in csv.DictReader(handle):
             grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
-    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before, listener.received)
+    reports = {report.student_id: report for report in
+               map(SubmissionReport.from_dict, json.loads((batch.output / BATCH_REPORT_NAME).read_text()))}
+    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before, listener.received, reports)

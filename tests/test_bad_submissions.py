@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.autograde import BATCH_REPORT_NAME
 from grader.feedback import REMOVED_OUTPUT
 from grader.jail import landlock_abi
-from grader.report import Confinement, SubmissionReport
+from grader.report import BATCH_REPORT_NAME, Confinement, SubmissionReport
 from tests.bad_submissions import BAD_SUBMISSIONS, HIDDEN_TEST_MARKERS, SLEEPER_MARKS, XSS_MARK, targets_outside
 from tests.batch import FULL_MARKS, MAX_POINTS, SECRET, file_hash
 

@@ -24,7 +24,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
 from tests.figures import SCREENSHOTS
+from tests.submissions import MISCONCEPTION_OF
 from unet_kit.assignment import REPOSITORY_ROOT, STUDENT_NOTEBOOK, grade_id_of_test_cell
 
 # Debian's Chromium as root, headless, and quiet on a closed network (no updates, sync or QUIC probes).
@@ -264,3 +266,46 @@ def test_student_runs_setup_and_a_wrong_crop_and_sees_the_teaching_message(chrom
     page.screenshot(path=screenshot)
     SCREENSHOTS[request.node.name] = screenshot
     print(f"screenshot: {screenshot}")
+
+
+@pytest.mark.slow
+def test_instructor_reads_the_class_report_with_the_corpus_counts(graded_batch, browser_page, playwright_sync_api,
+                                                                 tmp_path, request):
+    page, expect = browser_page, playwright_sync_api.expect
+    fetched = []
+    page.on("request", lambda fetch: fetched.append(fetch.url))
+    page.goto((graded_batch.output / CLASS_REPORT).as_uri())
+
+    plots = page.locator("img")
+    expect(plots).to_have_count(2)
+    for index in range(2):
+        assert plots.nth(index).get_attribute("alt").startswith("Histogram")
+        assert plots.nth(index).evaluate("image => image.complete && image.naturalWidth") > 100
+    assert [url for url in fetched if not url.startswith(("file:", "data:"))] == []  # nothing from the network
+
+    diagnosed: dict[str, set[str]] = {}
+    for report in graded_batch.reports.values():
+        for task in report.tasks:
+            for diagnosis in task.misconceptions:
+                diagnosed.setdefault(diagnosis.id, set()).add(report.student_id)
+    shown = {}
+    for row in page.locator("table.misconceptions tbody tr").all():
+        misconception, count, who = (row.locator("td").nth(column).inner_text() for column in range(3))
+        shown[misconception] = (int(count), set(who.split(", ")))
+    assert shown == {misconception: (len(students), students) for misconception, students in diagnosed.items()}
+    for mutant, misconception in MISCONCEPTION_OF.items():
+        assert mutant in shown[misconception][1]
+
+    rows = read_checks_csv(graded_batch.output / CHECKS_CSV)
+    check_rows = page.locator("table.checks tbody tr")
+    expect(check_rows).to_have_count(len({(row.task, row.check) for row in rows}))
+    first = check_rows.first.locator("td")
+    task, check = first.nth(0).inner_text(), first.nth(1).inner_text()
+    takers = [row for row in rows if (row.task, row.check) == (task, check)]
+    expect(first.nth(2)).to_have_text(f"{sum(row.passed for row in takers)} of {len(takers)}")
+    not_graded = page.locator("table.not-graded tbody tr")
+    expect(not_graded).to_have_count(len([r for r in graded_batch.reports.values() if r.problem]))
+
+    screenshot = tmp_path / "class-report.png"
+    page.screenshot(path=screenshot, full_page=True)
+    SCREENSHOTS[request.node.name] = screenshot

@@ -6,16 +6,20 @@ They are graded in the one batch of ``tests/batch.py``, together with the bad su
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
+from grader.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
+from grader.misconceptions import BY_ID
 from tests.bad_submissions import HIDDEN_TEST_MARKERS
 from tests.batch import FULL_MARKS
 from tests.figures import MUTATION_REPORT
-from tests.submissions import CORRECT_VARIANTS, MUTANTS
+from tests.submissions import CORRECT_VARIANTS, MISCONCEPTION_OF, MUTANTS
 from unet_kit.assignment import REPOSITORY_ROOT, TASKS
 
 pytestmark = pytest.mark.slow  # every test here reads the graded batch or runs the grader itself
@@ -84,3 +88,51 @@ def test_grading_the_same_folder_twice_gives_the_same_results(tmp_path):
                      sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir())))
     assert runs[0] == runs[1]
     assert "student,crop," in runs[0][0]
+
+
+# -- misconceptions and the class report ---------------------------------------------------------
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
+def test_mutant_is_diagnosed_with_its_own_misconception(graded_batch, mutant):
+    report = graded_batch.reports[mutant.name]
+    assert {task.task: [d.id for d in task.misconceptions] for task in report.tasks if task.misconceptions} == {
+        mutant.task: [MISCONCEPTION_OF[mutant.name]]}
+    explanation = BY_ID[MISCONCEPTION_OF[mutant.name]].explanation
+    feedback = html.unescape((graded_batch.output / "feedback" / f"{mutant.name}.html").read_text())
+    assert f"Likely misconception: {explanation}" in feedback
+
+
+def test_correct_work_is_never_diagnosed(graded_batch):
+    correct = ["solution", "blank", *CORRECT_VARIANTS,
+               *(name for name, grades in graded_batch.grades.items() if grades == FULL_MARKS)]
+    for name in correct:
+        assert not any(task.misconceptions for task in graded_batch.reports[name].tasks), name
+        assert "Likely misconception:" not in (graded_batch.output / "feedback" / f"{name}.html").read_text(), name
+
+
+def test_repeated_failures_of_one_check_collapse_into_one_line_with_a_count(graded_batch):
+    summary = graded_batch.reports["crop_not_centred"].task("crop").summary()
+    (line,) = [line for line in summary.splitlines() if "test_window_follows_the_centre_rule" in line]
+    assert re.search(r"failed test_window_follows_the_centre_rule \(\d of 6 cases\): ", line)
+
+
+def test_checks_csv_has_a_row_for_every_hidden_check_of_every_graded_student(graded_batch):
+    rows = read_checks_csv(graded_batch.output / CHECKS_CSV)
+    expected = sorted((report.student_id, task.task, check.label, check.passed)
+                      for report in graded_batch.reports.values() for task in report.tasks for check in task.checks)
+    assert sorted((row.student_id, row.task, row.check, row.passed) for row in rows) == expected
+    assert {row.student_id for row in rows} == set(graded_batch.grades)
+    assert {row.misconception for row in rows if row.student_id == "contracting_average_pool" and not row.passed} == {
+        "contracting_block.average_pooling"}
+
+
+def test_class_report_can_be_rebuilt_from_checks_csv_alone(graded_batch, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / CHECKS_CSV).write_bytes((graded_batch.output / CHECKS_CSV).read_bytes())
+    completed = subprocess.run([sys.executable, "-m", "grader", "report", str(run)], cwd=REPOSITORY_ROOT,
+                               capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    rebuilt, original = (run / CLASS_REPORT).read_text(), (graded_batch.output / CLASS_REPORT).read_text()
+    for table in ("misconceptions", "checks"):
+        assert re.search(f'<table class="{table}">.*?</table>', rebuilt, re.S).group() == re.search(
+            f'<table class="{table}">.*?</table>', original, re.S).group()
