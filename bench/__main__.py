@@ -5,6 +5,8 @@
 2. Time to quality: the budget trained in full, validation slices 25-29 scored whole along the
    way; the test volume's membrane probabilities are saved as a float32 TIFF stack.
 3. Grading cost: ``python -m grader autograde`` on 1, 10 and 50 perfect submissions.
+4. Scale: submissions per minute on the local pool and on a Dask cluster of 1 and 2 workers,
+   and the class gradebook's cost per student in SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from bench import grading_cost, report, throughput, training
+from bench import grading_cost, report, scale, throughput, training
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
 from unet_kit.device import choose_device, describe, usable_cores
@@ -36,7 +38,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--grading-counts", type=int, nargs="*", default=[1, 10, 50],
                         help="submission counts to grade (none to skip)")
     parser.add_argument("--grading-timeout", type=float, default=1800, help="seconds allowed per autograde run")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "quality", "grading"])
+    parser.add_argument("--scale-count", type=int, default=8, help="submissions graded per scale run")
+    parser.add_argument("--gradebook-students", type=int, default=50, help="students recorded per gradebook run")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["speed", "quality", "grading", "scale"])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     return parser.parse_args()
 
@@ -113,6 +117,15 @@ def main() -> None:
         (arguments.results / f"grading-{device.type}.json").write_text(json.dumps(costs, indent=1))
         printed += ["", f"## Grading cost (python -m grader autograde, {workers} workers)", "",
                     report.grading_table(costs)]
+
+    if "scale" not in arguments.skip:
+        print(f"grading {arguments.scale_count} submissions here and on Dask clusters ...", flush=True)
+        rows = scale.grading_throughput(arguments.scale_count, arguments.grading_timeout)
+        costs = scale.gradebook_cost(arguments.gradebook_students)
+        (arguments.results / f"scale-{device.type}.json").write_text(
+            json.dumps({"throughput": rows, "gradebook_seconds_per_student": costs}, indent=1))
+        printed += ["", "## Scale (python -m grader autograde, here and through Dask)", "",
+                    scale.throughput_table(rows), "", scale.gradebook_table(costs, arguments.gradebook_students)]
 
     print("\n".join(printed))
 

@@ -2,7 +2,8 @@
 
 ``python -m grader generate`` regenerates the student notebook from the solution notebook;
 ``python -m grader autograde SUBMISSIONS --out OUT`` grades a class with real nbgrader;
-``python -m grader report OUT [OUT ...]`` rebuilds the class report from grading runs.
+``python -m grader report OUT [OUT ...]`` rebuilds the class report from grading runs;
+``python -m grader release OUT --repository URL`` writes the student copy.
 """
 
 from __future__ import annotations
@@ -34,25 +35,44 @@ def autograde(arguments: argparse.Namespace) -> int:
     """
     from tqdm import tqdm
 
-    from grader.autograde import autograde_folder, summary_table
+    from grader.autograde import ClassGradebookError, autograde_folder, summary_table
+    from grader.class_report import CHECKS_CSV, CLASS_REPORT
+    from grader.gradebook import default_gradebook_url
     from grader.report import BATCH_REPORT_NAME
 
     if not arguments.submissions.is_dir():
         raise SystemExit(f"{arguments.submissions} is not a folder of submissions")
     started = time.perf_counter()
-    reports = autograde_folder(
-        arguments.submissions, arguments.out, GradingLimits.from_arguments(arguments),
-        progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
-    )
+    try:
+        reports = autograde_folder(
+            arguments.submissions, arguments.out, GradingLimits.from_arguments(arguments),
+            progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
+            scheduler=arguments.scheduler, gradebook=arguments.gradebook,
+        )
+    except ClassGradebookError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - started
     print(summary_table(reports))
     graded = sum(1 for report in reports if report.graded)
-    print(f"\n{graded} of {len(reports)} submissions graded in {elapsed:.0f} s; "
-          f"grades in {arguments.out / 'grades.csv'}, feedback in {arguments.out / 'feedback'}, "
-          f"the full report in {arguments.out / BATCH_REPORT_NAME}")
+    print(f"\n{graded} of {len(reports)} submissions graded in {elapsed:.0f} s. In {arguments.out}: grades.csv, "
+          f"feedback/, {BATCH_REPORT_NAME} (everything, confinement included), {CHECKS_CSV} and {CLASS_REPORT} "
+          f"(the class report); the class gradebook is {arguments.gradebook or default_gradebook_url(arguments.out)}")
     if not graded:
         print("error: no submission could be graded (see the reasons above)", file=sys.stderr)
         return 1
+    return 0
+
+
+def release(arguments: argparse.Namespace) -> int:
+    """Write the student copy (notebook, unet_kit, data, requirements, README) to publish at --repository."""
+    from grader.release import release as write_release
+
+    try:
+        out = write_release(arguments.out, arguments.repository)
+    except ValueError as problem:
+        raise SystemExit(f"error: {problem}") from None
+    print(f"wrote the student copy to {out}: publish it at {arguments.repository}")
     return 0
 
 
@@ -78,8 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     autograde_command.add_argument("submissions", type=Path,
                                    help="folder of <student_id>/UNet_Assignment.ipynb or <student_id>.ipynb")
     autograde_command.add_argument("--out", type=Path, required=True, help="where results go")
+    autograde_command.add_argument("--scheduler", default=None,
+                                   help="a dask.distributed scheduler (tcp://HOST:PORT) to grade on; default: this machine")
+    autograde_command.add_argument("--gradebook", default=None,
+                                   help="the class gradebook's SQLAlchemy URL, as nbgrader's db_url "
+                                        "(default: sqlite:///OUT/gradebook.db; postgresql://... for a server)")
     GradingLimits.add_arguments(autograde_command)
     autograde_command.set_defaults(handler=autograde)
+    release_command = commands.add_parser("release", help=release.__doc__)
+    release_command.add_argument("out", type=Path, help="a new folder outside this repository")
+    release_command.add_argument("--repository", required=True,
+                                 help="where students will clone it from, e.g. https://github.com/COURSE/unet")
+    release_command.set_defaults(handler=release)
     report_command = commands.add_parser("report", help=report.__doc__)
     report_command.add_argument("runs", type=Path, nargs="+", help="output folders of grading runs")
     report_command.add_argument("--out", type=Path, default=None,

@@ -45,11 +45,11 @@ from grader.course import (
     generate_assignment,
     run_nbgrader,
 )
+from grader.gradebook import default_gradebook_url, record_class_gradebook, set_task_scores
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
 from grader.report import BATCH_REPORT_NAME, CheckReport, Confinement, SubmissionReport
 from grader.sandbox import grading_policy, launcher_environment, prepare_kit
-from unet_kit.assignment import grade_id_of_test_cell
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Per student: the report the feedback reads.
@@ -60,6 +60,10 @@ STUDENT_REPORT_NAME = "submission-report.json"
 class Submission:
     student_id: str
     notebook: Path
+
+
+class ClassGradebookError(RuntimeError):
+    """Grading finished but the class gradebook could not be written."""
 
 
 class StopGrading(Exception):
@@ -201,7 +205,7 @@ def autograde_step(grading: Grading, checked: CheckReport) -> None:
         finally:
             grading.groups.end_every_process()
     grading.report.confinement.append(Confinement.load(layers_file) or Confinement(stage="kernel"))
-    record_scores(grading.course_root, grading.student_id, grading.report)
+    record_scores(grading.course_root, grading.report)
 
 
 def feedback_step(grading: Grading) -> None:
@@ -270,15 +274,10 @@ def _last_error_line(output: str) -> str:
     return (errors[-1] if errors else lines[-1])[:300]
 
 
-def record_scores(course_root: Path, student_id: str, report: SubmissionReport) -> None:
-    """Put the checker's scores into the gradebook, over what the kernel's test cells earned."""
-    database = f"sqlite:///{course_root / 'gradebook.db'}"
-    with Gradebook(database) as gradebook:
-        for task in report.tasks:
-            grade = gradebook.find_grade(grade_id_of_test_cell(task.task), NOTEBOOK_NAME.removesuffix(".ipynb"),
-                                         ASSIGNMENT, student_id)
-            grade.auto_score = task.score
-        gradebook.db.commit()
+def record_scores(course_root: Path, report: SubmissionReport) -> None:
+    """Put the checker's scores into this student's gradebook, over what the kernel's test cells earned."""
+    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+        set_task_scores(gradebook, report)
 
 
 def write_grades(reports: list[SubmissionReport], path: Path) -> None:
@@ -335,24 +334,45 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
                                 f"({type(error).__name__}: {str(error)[:200]}); please report it")
 
 
-def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
-                     progress=None) -> list[SubmissionReport]:
-    """Grade every submission in ``submissions_folder``; into ``output`` write grades.csv, the
-    grading report, checks.csv, the class report and the feedback."""
-    output.mkdir(parents=True, exist_ok=True)
-    for stale in ("feedback", "students"):
-        shutil.rmtree(output / stale, ignore_errors=True)
-    template = prepare_course(output / "course")
+def grade_here(template: Path, output: Path, submissions: list[Submission], hide: list[Path],
+               limits: GradingLimits, progress=None) -> list[SubmissionReport]:
+    """Grade on this machine, ``limits.worker_count`` submissions at once."""
     kit = prepare_kit(output)
-    hide = [submissions_folder.resolve(), output.resolve()]
-    submissions, reports = find_submissions(submissions_folder)
+    reports = []
     with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
         futures = [pool.submit(grade_safely, template, output, submission, kit, hide, limits)
                    for submission in submissions]
         finished = as_completed(futures)
         for future in progress(finished, total=len(futures)) if progress else finished:
             reports.append(future.result())
+    return reports
+
+
+def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
+                     progress=None, scheduler: str | None = None, gradebook: str | None = None) -> list[SubmissionReport]:
+    """Grade every submission in ``submissions_folder``, here or on the Dask cluster at ``scheduler``;
+    into ``output`` write grades.csv, the grading report, checks.csv, the class report and the
+    feedback, and every score into the class gradebook at ``gradebook`` (SQLite in ``output`` by default)."""
+    output.mkdir(parents=True, exist_ok=True)
+    for stale in ("feedback", "students"):
+        shutil.rmtree(output / stale, ignore_errors=True)
+    template = prepare_course(output / "course")
+    submissions, reports = find_submissions(submissions_folder)
+    if scheduler:
+        from grader.cluster import grade_on_cluster
+
+        reports += grade_on_cluster(submissions, output, scheduler, limits, progress)
+    else:
+        reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve()],
+                              limits, progress)
     write_grades(reports, output / "grades.csv")
     write_batch_report(reports, output / BATCH_REPORT_NAME)
     write_class_files(reports, output)
+    url = gradebook or default_gradebook_url(output)
+    try:
+        record_class_gradebook(url, template, reports)
+    except Exception as error:  # noqa: BLE001 - every other result is written; say what this one lacks
+        raise ClassGradebookError(f"the class gradebook at {url} could not be written "
+                                  f"({type(error).__name__}: {_last_error_line(str(error))}); every other "
+                                  f"result is in {output}") from error
     return reports

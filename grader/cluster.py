@@ -1,0 +1,94 @@
+"""Grade on a dask.distributed cluster: notebooks go out as bytes, results come back, the client writes.
+
+Workers need this repository and its environment (``pip install -r requirements-dev.txt``),
+Linux for the jail, and nothing shared with the client: each worker process grades in a
+scratch workspace of its own (a prepared course and kit, made once), and returns the
+submission's report and feedback page. Only the client writes the output folder and the
+class gradebook. A worker that dies mid-batch costs a rerun of its submission on another
+worker (the scheduler reschedules it); each submission's result is written once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.limits import GradingLimits
+from grader.report import SubmissionReport
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A worker's scratch folder: the course template, the kit, the submissions and results."""
+
+    root: Path
+    template: Path
+    kit: Path
+
+
+_workspace: Workspace | None = None
+_workspace_lock = threading.Lock()
+
+
+def worker_workspace() -> Workspace:
+    """This process's workspace, prepared on first use (nbgrader generates the course once)."""
+    global _workspace
+    from grader.autograde import prepare_course
+    from grader.sandbox import prepare_kit
+
+    with _workspace_lock:
+        if _workspace is None:
+            root = Path(tempfile.mkdtemp(prefix="unet-grading-worker-"))
+            _workspace = Workspace(root, prepare_course(root / "course"), prepare_kit(root))
+        return _workspace
+
+
+def grade_on_worker(student_id: str, notebook: bytes, limits: GradingLimits) -> tuple[str, bytes | None]:
+    """Grade one submission on this worker: its report (JSON) and its feedback page, if any."""
+    from grader.autograde import Submission, grade_safely
+
+    workspace = worker_workspace()
+    batch = workspace.root / f"batch-{uuid.uuid4().hex[:12]}"
+    submissions, output = batch / "submissions", batch / "output"
+    submissions.mkdir(parents=True)
+    path = submissions / f"{student_id}.ipynb"
+    path.write_bytes(notebook)
+    try:
+        report = grade_safely(workspace.template, output, Submission(student_id, path), workspace.kit,
+                              hide=[workspace.root], limits=limits)
+        feedback = output / "feedback" / f"{student_id}.html"
+        return report.to_json(), feedback.read_bytes() if feedback.is_file() else None
+    finally:
+        shutil.rmtree(batch, ignore_errors=True)
+
+
+def grade_on_cluster(submissions: list, output: Path, scheduler: str, limits: GradingLimits,
+                     progress=None) -> list[SubmissionReport]:
+    """Send every submission to the cluster at ``scheduler``; write each feedback page as its result arrives."""
+    from distributed import Client, as_completed
+
+    reports = []
+    with Client(scheduler, timeout="60s") as client:
+        batch = uuid.uuid4().hex[:8]
+        futures = {client.submit(grade_on_worker, submission.student_id, submission.notebook.read_bytes(), limits,
+                                 key=f"grade-{batch}-{submission.student_id}", pure=False): submission
+                   for submission in submissions}
+        finished = as_completed(futures)
+        for future in progress(finished, total=len(futures)) if progress else finished:
+            student_id = futures[future].student_id
+            try:
+                report_json, feedback = future.result()
+            except Exception as error:  # noqa: BLE001 - the cluster's failure is this submission's report
+                reports.append(SubmissionReport(student_id, problem=f"the cluster could not grade it "
+                                                f"({type(error).__name__}: {str(error)[:200]})"))
+                continue
+            if feedback is not None:
+                target = output / "feedback" / f"{student_id}.html"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(feedback)
+            reports.append(SubmissionReport.from_json(report_json))
+    return reports

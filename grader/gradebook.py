@@ -1,0 +1,60 @@
+"""One nbgrader gradebook for the whole class, written by one process: the one that collects results.
+
+Each submission is graded in its own course copy (its own SQLite gradebook), here or on a
+cluster's worker; at the end the collecting process writes every student's scores into the
+class gradebook at ``--gradebook`` (any SQLAlchemy URL, as nbgrader's ``db_url``; by default
+``sqlite:///OUT/gradebook.db``), so ``nbgrader export`` and formgrader read the class as any
+nbgrader course's. Re-grading a student replaces their submission, never adds a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from grader.course import ASSIGNMENT, NOTEBOOK_NAME, run_nbgrader
+from grader.report import SubmissionReport
+from unet_kit.assignment import grade_id_of_test_cell
+
+GRADEBOOK_NAME = "gradebook.db"
+
+
+def default_gradebook_url(output: Path) -> str:
+    return f"sqlite:///{output.resolve() / GRADEBOOK_NAME}"
+
+
+def record_class_gradebook(url: str, course: Path, reports: list[SubmissionReport]) -> int:
+    """The assignment and every graded student's task scores in the gradebook at ``url``; how many students."""
+    prepare_class_gradebook(url, course)
+    return record_students(url, reports)
+
+
+def prepare_class_gradebook(url: str, course: Path) -> None:
+    """The assignment, its notebook and its graded cells in the gradebook, recorded by nbgrader itself
+    from the prepared ``course`` exactly as for its own courses."""
+    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={url}")
+
+
+def record_students(url: str, reports: list[SubmissionReport]) -> int:
+    """Each graded student's submission, replacing an earlier one, with the checker's task scores."""
+    graded = [report for report in reports if report.graded]
+    with Gradebook(url) as gradebook:
+        for report in graded:
+            gradebook.update_or_create_student(report.student_id)
+            try:
+                gradebook.remove_submission(ASSIGNMENT, report.student_id)
+            except MissingEntry:
+                pass
+            gradebook.add_submission(ASSIGNMENT, report.student_id)
+            set_task_scores(gradebook, report)
+    return len(graded)
+
+
+def set_task_scores(gradebook: Gradebook, report: SubmissionReport) -> None:
+    """Each task's score from the checker as the auto score of its test cell, over what the kernel earned."""
+    notebook = NOTEBOOK_NAME.removesuffix(".ipynb")
+    for task in report.tasks:
+        grade = gradebook.find_grade(grade_id_of_test_cell(task.task), notebook, ASSIGNMENT, report.student_id)
+        grade.auto_score = task.score
+    gradebook.db.commit()
