@@ -23,7 +23,7 @@ env: $(VENV)/.installed
 
 run: env
 	mkdir -p $(OUTPUT)
-	$(BIN)/papermill solutions/UNet_Assignment.ipynb $(OUTPUT)/UNet_Assignment.executed.ipynb \
+	UNET_PROGRESS=text $(BIN)/papermill solutions/UNet_Assignment.ipynb $(OUTPUT)/UNet_Assignment.executed.ipynb \
 		--cwd solutions -p BUDGET $(BUDGET) --log-output --no-progress-bar
 	@echo "executed notebook: $(OUTPUT)/UNet_Assignment.executed.ipynb"
 

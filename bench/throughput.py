@@ -69,7 +69,7 @@ def training_step_speed(budget: TrainingBudget, isbi: Isbi2012, device: torch.de
         synchronise(device)
         durations.append(time.perf_counter() - started)
     seconds = sorted(durations)[len(durations) // 2]
-    precision = "bf16 autocast" if mixed_precision else "fp32"
+    precision = f"{trainer.precision.name} autocast" if trainer.precision.mixed else "fp32"
     layout = "channels-last" if channels_last else "contiguous"
     return StepSpeed(f"{precision}, {layout}", budget.batch_size / seconds, flop_per_step,
                      flop_per_step / seconds, seconds)

@@ -12,6 +12,7 @@ from grader.notebook_cells import task_namespace
 from unet_kit.assignment import SOLUTION_NOTEBOOK
 from unet_kit.budgets import TrainingBudget
 from unet_kit.data import Isbi2012
+from unet_kit.device import FULL_PRECISION, choose_precision
 from unet_kit.metrics import SegmentationScores, segmentation_scores
 from unet_kit.tiles import TileSampler, output_size, predict_full_slices
 
@@ -59,12 +60,14 @@ def build_model(budget: TrainingBudget, device: torch.device, channels_last: boo
 
 
 class Trainer:
-    """One training step of the notebook's loop: sample, forward (maybe in bf16), BCE on the cropped label, Adam."""
+    """One training step of the notebook's loop: sample, forward (in the precision the GPU wants, when
+    mixed), BCE on the cropped label, Adam through the loss scaler."""
 
     def __init__(self, model: nn.Module, budget: TrainingBudget, isbi: Isbi2012, device: torch.device,
                  mixed_precision: bool, seed: int = 0):
         self.model, self.budget, self.device = model, budget, device
-        self.mixed_precision = mixed_precision
+        self.precision = choose_precision(device) if mixed_precision else FULL_PRECISION
+        self.scaler = torch.amp.GradScaler(device.type, enabled=self.precision.scales_loss)
         self.crop = notebook_code()["crop"]
         margin = budget.tile_size - output_size(model, budget.tile_size, device)
         self.sampler = TileSampler(isbi.train_images[TRAINING_SLICES], isbi.train_labels[TRAINING_SLICES],
@@ -76,12 +79,13 @@ class Trainer:
     def step(self) -> torch.Tensor:
         """One optimisation step; returns the loss as a tensor, so a GPU never waits for the host."""
         images, membranes = self.sampler.batch(self.budget.batch_size)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.mixed_precision):
+        with torch.autocast(self.device.type, dtype=self.precision.autocast_dtype, enabled=self.precision.mixed):
             logits = self.model(images)
         loss = self.loss_function(logits.float(), self.crop(membranes, logits.shape))
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
         return loss.detach()
 
 
@@ -94,8 +98,9 @@ def synchronise(device: torch.device) -> None:
 def score_validation(model: nn.Module, budget: TrainingBudget, isbi: Isbi2012, device: torch.device,
                      mixed_precision: bool) -> SegmentationScores:
     """Challenge scores of the five held-out slices, predicted whole by overlap-tile."""
+    precision = choose_precision(device) if mixed_precision else FULL_PRECISION
     probability = predict_full_slices(model, isbi.train_images[VALIDATION_SLICES], budget.prediction_tile_size,
-                                      device, mixed_precision=mixed_precision)
+                                      device, mixed_precision=precision.mixed, autocast_dtype=precision.autocast_dtype)
     return segmentation_scores(probability, isbi.train_labels[VALIDATION_SLICES])
 
 

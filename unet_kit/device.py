@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -41,3 +42,41 @@ def describe(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"cpu ({processor_name()}, {torch.get_num_threads()} threads)"
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How to train on a device: the autocast type (None: float32 throughout), loss scaling, and why."""
+
+    name: str
+    autocast_dtype: torch.dtype | None
+    scales_loss: bool
+    reason: str
+
+    @property
+    def mixed(self) -> bool:
+        return self.autocast_dtype is not None
+
+
+def choose_precision(device: torch.device, capability: tuple[int, int] | None = None) -> Precision:
+    """bf16 on compute capability 8.0+, fp16 with loss scaling on 7.x, fp32 elsewhere.
+
+    Decided by the compute capability, not ``torch.cuda.is_bf16_supported()``: a T4 (7.5)
+    reports bf16 as supported, but cuDNN has no bf16 convolutions before 8.0, so they would
+    run on slow fallback kernels. ``capability`` overrides the device's own, for tests.
+    """
+    if device.type != "cuda":
+        return Precision("fp32", None, False, "no GPU: float32 throughout")
+    major, minor = capability or torch.cuda.get_device_capability(device)
+    if major >= 8:
+        return Precision("bf16", torch.bfloat16, False,
+                         f"compute capability {major}.{minor} has bfloat16 tensor cores")
+    if major == 7:
+        return Precision("fp16", torch.float16, True,
+                         f"compute capability {major}.{minor} (T4, V100) has float16 tensor cores but no fast "
+                         "bfloat16 convolutions: float16 with loss scaling")
+    return Precision("fp32", None, False, f"compute capability {major}.{minor} has no tensor cores: float32")
+
+
+#: What budgets that never use mixed precision (``cpu``, ``smoke``) train in.
+FULL_PRECISION = Precision("fp32", None, False, "this budget trains in float32")

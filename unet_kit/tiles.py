@@ -111,14 +111,16 @@ class TileSampler:
 
 def predict_full_slices(model: torch.nn.Module, images: np.ndarray, tile_size: int,
                         device: torch.device, batch_size: int = 4,
-                        progress: Callable | None = None, mixed_precision: bool = False) -> np.ndarray:
+                        progress: Callable | None = None, mixed_precision: bool = False,
+                        autocast_dtype: torch.dtype | None = torch.bfloat16) -> np.ndarray:
     """Membrane probabilities for whole slices by the overlap-tile strategy.
 
     ``images``: (S, H, W) uint8. Returns (S, H, W) float32 in [0, 1]. Output tiles are laid
     edge to edge; each input tile is the output tile plus the U-Net's context margin, taken
     from the mirror-padded slice. The offset follows the centre-crop rule of the skips,
     ``input // 2 - output // 2``, so predictions line up with the pixels they belong to.
-    ``mixed_precision`` runs the network in bfloat16 autocast (worth it on CUDA).
+    ``mixed_precision`` runs the network in ``autocast_dtype`` autocast (worth it on CUDA; see
+    ``unet_kit.device.choose_precision`` for which type a GPU wants).
     """
     was_training = model.training
     model.eval()
@@ -138,7 +140,7 @@ def predict_full_slices(model: torch.nn.Module, images: np.ndarray, tile_size: i
         chunk = corners[start:start + batch_size]
         tiles = torch.stack([padded[index, top:top + tile_size, left:left + tile_size]
                              for index, top, left in chunk])[:, None].to(device)
-        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=mixed_precision):
+        with torch.no_grad(), torch.autocast(device.type, dtype=autocast_dtype, enabled=mixed_precision):
             predicted = torch.sigmoid(model(tiles).float())[:, 0].cpu().numpy()
         for (index, top, left), tile in zip(chunk, predicted):
             probabilities[index, top:top + out, left:left + out] = tile
