@@ -15,8 +15,10 @@ prediction that equals the right answer is not evidence of anything.
 from __future__ import annotations
 
 import itertools
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch.nn.functional import (
@@ -32,6 +34,12 @@ from torch.nn.functional import (
 
 from grader.inspection import NORMALISATION_OR_DROPOUT
 from grader.reference import reference_crop
+
+#: The feedback paragraphs, kept as text an instructor can edit without touching the oracles.
+EXPLANATIONS: dict[str, str] = {
+    id: entry["explanation"].strip()
+    for id, entry in tomllib.loads((Path(__file__).with_name("misconceptions.toml")).read_text()).items()
+}
 
 
 class NotThisMistake(Exception):
@@ -65,7 +73,6 @@ class Misconception:
     """
 
     id: str
-    explanation: str
     predicts: tuple[Callable[..., torch.Tensor], ...] = ()
     shows_in: Callable[..., bool] | None = None
     fallback: bool = False  # named only when no other misconception of its task is: it is the vaguer one
@@ -73,6 +80,11 @@ class Misconception:
     @property
     def task(self) -> str:
         return self.id.split(".", 1)[0]
+
+    @property
+    def explanation(self) -> str:
+        """The paragraph the student reads, from ``misconceptions.toml``."""
+        return EXPLANATIONS[self.id]
 
 
 # -- Task 1: crop ---------------------------------------------------------------------------------
@@ -130,35 +142,12 @@ _height_and_width_swapped = _sized_by(3, 2)
 
 
 CROP = (
-    Misconception("crop.top_left_window", (
-        "Your crop returns the top-left corner of the image, not its centre. The expanding path "
-        "joins each skip to the upsampled map pixel for pixel, and the pixels that line up are the "
-        "central ones: the valid convolutions ate the same margin from every side. Reread Task 1: "
-        "the window starts at H // 2 - h // 2 rows and W // 2 - w // 2 columns."), (_top_left,)),
-    Misconception("crop.start_off_by_one", (
-        "Your window is one pixel away from the centre, in rows, columns or both. A one-pixel "
-        "shift still has the right shape, so the visible shape test cannot see it, but every "
-        "joined feature is then misaligned by a pixel. Reread Task 1's rule for the start, "
-        "H // 2 - h // 2, and check it on a 7-row image cropped to 4 rows (the start is 1)."), _OFF_BY_ONE,
-        fallback=True),
-    Misconception("crop.halves_the_difference", (
-        "Your window starts at (H - h) // 2. That agrees with the assignment's H // 2 - h // 2 "
-        "whenever H - h is even, and is one pixel off when H is even and h odd: the two "
-        "roundings fall on different sides. The U-Net's own shapes hit that case, so reread "
-        "the comment in Task 1 on why the start is written H // 2 - h // 2."), (_halves_the_difference,)),
-    Misconception("crop.python_round", (
-        "Your window start is rounded with Python's round(), which rounds halves to the nearest "
-        "even number (round(2.5) == 2, round(3.5) == 4): the centre then jumps between two "
-        "conventions from one size to the next. The assignment floors with integer division, "
-        "H // 2 - h // 2; reread Task 1."), _PYTHON_ROUND),
-    Misconception("crop.height_and_width_swapped", (
-        "Your crop uses the target's width as its height and its height as its width. Square "
-        "tests cannot see this; the U-Net crops non-square maps too. In (N, C, H, W) the height "
-        "is new_shape[2] and the width new_shape[3]; reread Task 1."), (_height_and_width_swapped,)),
-    Misconception("crop.wrong_axes_of_new_shape", (
-        "Your crop reads its height and width from the wrong positions of new_shape (the batch "
-        "or channel sizes). new_shape is a whole (N, C, H, W) shape, often another tensor's "
-        ".shape, and only its last two entries are the window's size; reread Task 1."), _WRONG_AXES),
+    Misconception("crop.top_left_window", (_top_left,)),
+    Misconception("crop.start_off_by_one", _OFF_BY_ONE, fallback=True),
+    Misconception("crop.halves_the_difference", (_halves_the_difference,)),
+    Misconception("crop.python_round", _PYTHON_ROUND),
+    Misconception("crop.height_and_width_swapped", (_height_and_width_swapped,)),
+    Misconception("crop.wrong_axes_of_new_shape", _WRONG_AXES),
 )
 
 
@@ -192,62 +181,26 @@ def _doubles_late(weights: Weights, channels: int):
     return (*weights.conv(channels, channels, 3, 3), *weights.conv(2 * channels, channels, 3, 3))
 
 
-def _has_normalisation_or_dropout(layers) -> bool:
-    return any(NORMALISATION_OR_DROPOUT & set(layer.bases) for layer in layers)
+def _has_normalisation_or_dropout(module, build_arguments) -> bool:
+    return any(NORMALISATION_OR_DROPOUT & set(layer.bases) for layer in module.layers)
 
 
-def _convolutions_without_bias(layers, parameter_names) -> bool:
-    convolutions = [layer for layer in layers if layer.is_a("Conv2d")]
-    return bool(convolutions) and all(layer.parameter("bias") not in parameter_names for layer in convolutions)
+def _convolutions_without_bias(module, build_arguments) -> bool:
+    convolutions = [layer for layer in module.layers if layer.is_a("Conv2d")]
+    return bool(convolutions) and all(layer.parameter("bias") not in module.parameter_shapes for layer in convolutions)
 
 
 CONTRACTING = (
-    Misconception("contracting_block.missing_first_relu", (
-        "Your block has no ReLU after its first convolution, so two convolutions in a row act as "
-        "one larger linear filter: the block loses half its depth. Each 3x3 convolution is "
-        "followed by its own ReLU; reread Task 2."), (_contracting(first_activation=_identity),)),
-    Misconception("contracting_block.missing_second_relu", (
-        "Your block has no ReLU after its second convolution: the max-pool then sees negative "
-        "responses that the design clips away, and the next block receives a linear map of "
-        "this one's. Each 3x3 convolution is followed by its own ReLU; reread Task 2."),
-        (_contracting(second_activation=_identity),)),
-    Misconception("contracting_block.other_activation", (
-        "Your block uses another activation (LeakyReLU or ELU) where the U-Net uses ReLU. It "
-        "may train as well, but it is not the architecture of the paper the assignment "
-        "follows, and the checks compare against that. Reread Task 2's description."),
-        tuple(_contracting(activation, activation) for activation in (leaky_relu, elu, _leaky_relu_tenth))),
-    Misconception("contracting_block.pool_stride_1", (
-        "Your max-pool moves one pixel at a time (stride 1), so it barely shrinks the map: the "
-        "contracting path must halve height and width at every level, which takes a 2x2 "
-        "window with stride 2. Reread Task 2 and the shapes in its docstring."),
-        (_contracting(pool=lambda x: max_pool2d(x, kernel_size=2, stride=1)),)),
-    Misconception("contracting_block.average_pooling", (
-        "Your block averages each 2x2 window instead of taking its maximum. Max-pooling keeps "
-        "the strongest response of a feature wherever it sits in the window, which is what the "
-        "U-Net's contracting path uses; reread Task 2."),
-        (_contracting(pool=lambda x: avg_pool2d(x, kernel_size=2, stride=2)),)),
-    Misconception("contracting_block.padded_convolutions", (
-        "Your convolutions are padded, so they keep the map's size. The U-Net uses valid "
-        "(unpadded) convolutions, each losing a one-pixel border, so that no output pixel "
-        "depends on made-up zeros; that is also why the expanding path must crop its skips. "
-        "Reread Task 2: each 3x3 convolution makes H and W smaller by 2."),
-        (_contracting(padding=1),)),
-    Misconception("contracting_block.doubles_in_the_second_conv", (
-        "Your block doubles the channels in its second convolution instead of its first. The "
-        "output shape is the same, but the first convolution then works at the narrow width "
-        "and the block has fewer parameters than the design. Reread Task 2: the first 3x3 "
-        "convolution goes from C to 2C channels, the second from 2C to 2C."),
-        (_contracting(shapes=_doubles_late),)),
-    Misconception("contracting_block.normalisation_or_dropout", (
-        "Your block adds a normalisation or dropout layer. Those are good ideas the original "
-        "U-Net did not use, and the assignment asks for the original block: two valid 3x3 "
-        "convolutions with ReLU, then a 2x2 max-pool. Reread Task 2."),
-        shows_in=lambda module, arguments: _has_normalisation_or_dropout(module.layers)),
-    Misconception("contracting_block.convolutions_without_bias", (
-        "Your convolutions have no bias (bias=False). That is usual before a normalisation "
-        "layer, which this U-Net does not have; without one, each channel needs its bias to "
-        "shift where its ReLU cuts. Reread Task 2 and leave nn.Conv2d's default bias on."),
-        shows_in=lambda module, arguments: _convolutions_without_bias(module.layers, module.parameter_shapes)),
+    Misconception("contracting_block.missing_first_relu", (_contracting(first_activation=_identity),)),
+    Misconception("contracting_block.missing_second_relu", (_contracting(second_activation=_identity),)),
+    Misconception("contracting_block.other_activation",
+                  tuple(_contracting(activation, activation) for activation in (leaky_relu, elu, _leaky_relu_tenth))),
+    Misconception("contracting_block.pool_stride_1", (_contracting(pool=lambda x: max_pool2d(x, kernel_size=2, stride=1)),)),
+    Misconception("contracting_block.average_pooling", (_contracting(pool=lambda x: avg_pool2d(x, kernel_size=2, stride=2)),)),
+    Misconception("contracting_block.padded_convolutions", (_contracting(padding=1),)),
+    Misconception("contracting_block.doubles_in_the_second_conv", (_contracting(shapes=_doubles_late),)),
+    Misconception("contracting_block.normalisation_or_dropout", shows_in=_has_normalisation_or_dropout),
+    Misconception("contracting_block.convolutions_without_bias", shows_in=_convolutions_without_bias),
 )
 
 
@@ -280,49 +233,15 @@ def _expanding(mode="bilinear", align_corners=True, relu_after_up=False, last_ac
 
 
 EXPANDING = (
-    Misconception("expanding_block.nearest_upsampling", (
-        "Your block upsamples by repeating pixels (nearest neighbour). The assignment uses "
-        "bilinear interpolation with align_corners=True, which draws smooth ramps between the "
-        "coarse values, before the 2x2 convolution halves the channels. Reread Task 3's "
-        "first step."), (_expanding(mode="nearest"),)),
-    Misconception("expanding_block.align_corners_false", (
-        "Your bilinear upsampling uses align_corners=False. Both settings double the size, but "
-        "they place the new pixels differently: with align_corners=True the corner pixels of "
-        "the input and output coincide, which is the convention the assignment fixes. Reread "
-        "Task 3's first step."), (_expanding(align_corners=False),)),
-    Misconception("expanding_block.relu_after_2x2_conv", (
-        "Your block puts a ReLU after the 2x2 convolution that follows the upsampling. In the "
-        "design that convolution only halves the channels ('up-convolution'); the ReLUs come "
-        "after the two 3x3 convolutions. Reread Task 3's order of steps."), (_expanding(relu_after_up=True),)),
-    Misconception("expanding_block.missing_last_relu", (
-        "Your block returns the second 3x3 convolution without its ReLU. Every 3x3 convolution "
-        "in the U-Net is followed by a ReLU, the last one of the block included; only the final "
-        "1x1 feature map of the whole network has none. Reread Task 3."),
-        (_expanding(last_activation=_identity),)),
-    Misconception("expanding_block.concatenation_order", (
-        "Your block joins the maps as [skip, upsampled] instead of [upsampled, skip]. The "
-        "shapes agree either way, so only the values can tell: the first 3x3 convolution's "
-        "weights are laid out for the upsampled channels first. Reread Task 3: "
-        "torch.cat([x, cropped_skip], dim=1)."), (_expanding(skip_first=True),)),
-    Misconception("expanding_block.skip_cropped_at_a_corner", (
-        "Your block cuts the skip connection's top-left corner instead of its centre, so the "
-        "joined features do not line up with the upsampled ones. Use your centre crop from "
-        "Task 1 on the skip; reread Task 3."),
-        (_expanding(skip_window=lambda skip, shape: _top_left(skip, shape)),)),
-    Misconception("expanding_block.crops_the_upsampled_map", (
-        "Your block crops the upsampled map to the skip's size instead of cropping the skip to "
-        "the upsampled map's. The skip comes from higher up the contracting path and is the "
-        "larger of the two; it is the one to cut down. Reread Task 3: "
-        "crop(skip_con_x, x.shape)."), (_expanding(crop_the_upsampled=True),)),
-    Misconception("expanding_block.transposed_convolution", (
-        "Your block upsamples with a transposed convolution. That is a fine way to upsample, "
-        "and the original paper's figure can be read that way, but this assignment fixes "
-        "bilinear upsampling followed by a 2x2 convolution, which changes the output's size "
-        "(2H - 1 before the 3x3 convolutions). Reread Task 3's first step."), (_expanding(transposed=True),)),
-    Misconception("expanding_block.keeps_the_channels", (
-        "Your block's last 3x3 convolution keeps C channels instead of halving to C/2: the "
-        "expanding path must halve the width at every level so that the next skip connection "
-        "(C/4 channels) fits. Reread Task 3's shapes."), (_expanding(keeps_channels=True),)),
+    Misconception("expanding_block.nearest_upsampling", (_expanding(mode="nearest"),)),
+    Misconception("expanding_block.align_corners_false", (_expanding(align_corners=False),)),
+    Misconception("expanding_block.relu_after_2x2_conv", (_expanding(relu_after_up=True),)),
+    Misconception("expanding_block.missing_last_relu", (_expanding(last_activation=_identity),)),
+    Misconception("expanding_block.concatenation_order", (_expanding(skip_first=True),)),
+    Misconception("expanding_block.skip_cropped_at_a_corner", (_expanding(skip_window=lambda skip, shape: _top_left(skip, shape)),)),
+    Misconception("expanding_block.crops_the_upsampled_map", (_expanding(crop_the_upsampled=True),)),
+    Misconception("expanding_block.transposed_convolution", (_expanding(transposed=True),)),
+    Misconception("expanding_block.keeps_the_channels", (_expanding(keeps_channels=True),)),
 )
 
 
@@ -343,17 +262,10 @@ def _feature_map(kernel: int = 1, padding: int = 0, activation=_identity):
 
 
 FEATURE_MAP = (
-    Misconception("feature_map_block.three_by_three_kernel", (
-        "Your feature-map block uses a 3x3 kernel. It only has to map channels to channels at "
-        "each pixel, which a 1x1 convolution does without mixing neighbours (and, unpadded, "
-        "without shrinking the map). Reread Task 4."),
-        tuple(_feature_map(kernel=3, padding=padding) for padding in (0, 1))),
-    Misconception("feature_map_block.activation_added", (
-        "Your feature-map block applies an activation after its convolution. At the end of the "
-        "network that turns the logits the loss expects into something else (the loss, "
-        "BCEWithLogitsLoss, applies the sigmoid itself); the block is a bare 1x1 convolution. "
-        "Reread Task 4."),
-        tuple(_feature_map(activation=activation) for activation in (relu, torch.sigmoid, torch.tanh))),
+    Misconception("feature_map_block.three_by_three_kernel",
+                  tuple(_feature_map(kernel=3, padding=padding) for padding in (0, 1))),
+    Misconception("feature_map_block.activation_added",
+                  tuple(_feature_map(activation=activation) for activation in (relu, torch.sigmoid, torch.tanh))),
 )
 
 
@@ -380,32 +292,17 @@ UNET_FORWARD = _unet()
 _WRONG_LEVELS = tuple(_unet(skip_order=order) for order in itertools.permutations(range(4)) if order != (3, 2, 1, 0))
 
 
-def _ignores_hidden_channels(model, hidden: int) -> bool:
+def _ignores_hidden_channels(model, build_arguments) -> bool:
+    hidden = build_arguments[2]  # UNet(input_channels, output_channels, hidden_channels)
     widths = {layer.widths.get("input_channels") for layer in model.layers if layer.type == "StandInContractingBlock"}
     return hidden != 64 and widths == {64, 128, 256, 512}
 
 
 UNET = (
-    Misconception("unet.activation_on_output", (
-        "Your U-Net applies an activation (sigmoid or ReLU) to its output. The network returns "
-        "raw logits: the training loss (BCEWithLogitsLoss) applies the sigmoid itself, in a "
-        "numerically safer way, and predictions apply it when they need probabilities. Reread "
-        "Task 5."), (_unet(output=torch.sigmoid), _unet(output=relu))),
-    Misconception("unet.skips_at_wrong_levels", (
-        "Your U-Net joins a skip connection at the wrong level. Each expanding block must "
-        "receive the map from the contracting level of the same depth (the deepest skip to the "
-        "first expanding block, the feature map of the input to the last), which is what makes "
-        "the U shape. Reread Task 5 and the architecture figure."), _WRONG_LEVELS),
-    Misconception("unet.missing_last_feature_map", (
-        "Your U-Net returns the last expanding block's output without the final 1x1 "
-        "feature-map block, so it outputs hidden_channels maps instead of output_channels "
-        "logits. Reread Task 5: the network ends with FeatureMapBlock(hidden_channels, "
-        "output_channels)."), (_unet(last_feature_map=False),)),
-    Misconception("unet.ignores_hidden_channels", (
-        "Your U-Net's widths are fixed at 64, 128, ... whatever hidden_channels says. Every "
-        "width in the network is a multiple of hidden_channels, which is how the notebook "
-        "trains a small U-Net on a CPU and the paper's on a GPU. Reread Task 5."),
-        shows_in=lambda model, arguments: _ignores_hidden_channels(model, hidden=arguments[2])),
+    Misconception("unet.activation_on_output", (_unet(output=torch.sigmoid), _unet(output=relu))),
+    Misconception("unet.skips_at_wrong_levels", _WRONG_LEVELS),
+    Misconception("unet.missing_last_feature_map", (_unet(last_feature_map=False),)),
+    Misconception("unet.ignores_hidden_channels", shows_in=_ignores_hidden_channels),
 )
 
 CATALOGUE: dict[str, tuple[Misconception, ...]] = {

@@ -2,16 +2,7 @@
 
 import pytest
 
-from grader.inspection import (
-    assert_every_parameter_gets_a_gradient,
-    assert_no_normalisation_or_dropout,
-    assert_same_values,
-    assert_valid_convolutions,
-    conv_values,
-    conv_with_weight_shape,
-    convolutions,
-    random_input,
-)
+from grader import inspection
 from grader.reference import contracting_oracle
 
 CASES = [(1, 1, 20, 20), (2, 3, 21, 22), (3, 4, 17, 30)]  # (batch, channels, height, width)
@@ -23,7 +14,7 @@ def build(student, channels):
 
 @pytest.mark.parametrize("batch, channels, height, width", CASES)
 def test_output_shape(student, batch, channels, height, width):
-    output = build(student, channels)(random_input(batch, channels, height, width, seed=height))
+    output = build(student, channels)(inspection.random_input(batch, channels, height, width, seed=height))
     expected = (batch, 2 * channels, (height - 4) // 2, (width - 4) // 2)
     assert tuple(output.shape) == expected, f"input {(batch, channels, height, width)}: expected {expected}, got {tuple(output.shape)}"
 
@@ -31,19 +22,19 @@ def test_output_shape(student, batch, channels, height, width):
 @pytest.mark.parametrize("batch, channels, height, width", CASES)
 def test_values_match_conv_relu_conv_relu_maxpool(student, batch, channels, height, width):
     block = build(student, channels)
-    first = conv_with_weight_shape(block, (2 * channels, channels, 3, 3), "first 3x3 convolution")
-    second = conv_with_weight_shape(block, (2 * channels, 2 * channels, 3, 3), "second 3x3 convolution")
+    first = inspection.conv_with_weight_shape(block, (2 * channels, channels, 3, 3), "first 3x3 convolution")
+    second = inspection.conv_with_weight_shape(block, (2 * channels, 2 * channels, 3, 3), "second 3x3 convolution")
     values = block.fresh_parameters(seed=width)
-    x = random_input(batch, channels, height, width, seed=width)
-    expected = contracting_oracle(x, *conv_values(values, first), *conv_values(values, second))
-    assert_same_values(block(x, parameters=values), expected, "conv 3x3 -> ReLU -> conv 3x3 -> ReLU -> max-pool 2x2")
+    x = inspection.random_input(batch, channels, height, width, seed=width)
+    expected = contracting_oracle(x, *inspection.conv_values(values, first), *inspection.conv_values(values, second))
+    inspection.assert_same_values(block(x, parameters=values), expected, "conv 3x3 -> ReLU -> conv 3x3 -> ReLU -> max-pool 2x2")
 
 
 def test_two_valid_3x3_convolutions(student):
     block = build(student, 3)
-    kernels = [tuple(conv.conv["kernel_size"]) for conv in convolutions(block)]
+    kernels = [tuple(conv.conv["kernel_size"]) for conv in inspection.convolutions(block)]
     assert kernels == [(3, 3), (3, 3)], f"expected two 3x3 convolutions, found kernels {kernels}"
-    assert_valid_convolutions(block)
+    inspection.assert_valid_convolutions(block)
 
 
 @pytest.mark.parametrize("channels", [1, 5, 16])
@@ -54,8 +45,8 @@ def test_parameter_count(student, channels):
 
 
 def test_no_normalisation_or_dropout(student):
-    assert_no_normalisation_or_dropout(build(student, 2), "contracting block")
+    inspection.assert_no_normalisation_or_dropout(build(student, 2), "contracting block")
 
 
 def test_every_parameter_learns(student):
-    assert_every_parameter_gets_a_gradient(build(student, 2), random_input(2, 2, 14, 14, seed=0))
+    inspection.assert_every_parameter_gets_a_gradient(build(student, 2), inspection.random_input(2, 2, 14, 14, seed=0))
