@@ -21,7 +21,7 @@ import torch
 from bench import grading_cost, report, scale, throughput, training
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
-from unet_kit.device import choose_device, describe, usable_cores
+from unet_kit.device import FULL_PRECISION, choose_device, choose_precision, describe, usable_cores
 from unet_kit.export import DEFAULT_OUTPUT_DIR, save_membrane_probabilities
 from unet_kit.tiles import predict_full_slices
 
@@ -69,8 +69,10 @@ def measure_quality(budget, isbi, device, checkpoints: int) -> dict:
     mixed_precision = budget.mixed_precision and device.type == "cuda"
     model, history = training.train_and_score(budget, isbi, device, mixed_precision=mixed_precision,
                                               channels_last=True, checkpoints=checkpoints)
+    precision = choose_precision(device) if mixed_precision else FULL_PRECISION
     test_probability = predict_full_slices(model, isbi.test_images, budget.prediction_tile_size, device,
-                                           mixed_precision=mixed_precision)
+                                           mixed_precision=precision.mixed, autocast_dtype=precision.autocast_dtype,
+                                           test_time_augmentation=budget.test_time_augmentation)
     exported = save_membrane_probabilities(
         test_probability, DEFAULT_OUTPUT_DIR / f"test-volume-membrane-probability-{budget.name}.tif")
     return {"history": [point.as_dict() for point in history], "exported": str(exported)}

@@ -100,7 +100,8 @@ def score_validation(model: nn.Module, budget: TrainingBudget, isbi: Isbi2012, d
     """Challenge scores of the five held-out slices, predicted whole by overlap-tile."""
     precision = choose_precision(device) if mixed_precision else FULL_PRECISION
     probability = predict_full_slices(model, isbi.train_images[VALIDATION_SLICES], budget.prediction_tile_size,
-                                      device, mixed_precision=precision.mixed, autocast_dtype=precision.autocast_dtype)
+                                      device, mixed_precision=precision.mixed, autocast_dtype=precision.autocast_dtype,
+                                      test_time_augmentation=budget.test_time_augmentation)
     return segmentation_scores(probability, isbi.train_labels[VALIDATION_SLICES])
 
 

@@ -45,7 +45,7 @@ from grader.course import (
     generate_assignment,
     run_nbgrader,
 )
-from grader.gradebook import default_gradebook_url, record_class_gradebook, set_task_scores
+from grader.gradebook import GRADEBOOK_NAME, default_gradebook_url, record_class_gradebook, set_task_scores
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
 from grader.report import BATCH_REPORT_NAME, CheckReport, Confinement, SubmissionReport
@@ -276,7 +276,7 @@ def _last_error_line(output: str) -> str:
 
 def record_scores(course_root: Path, report: SubmissionReport) -> None:
     """Put the checker's scores into this student's gradebook, over what the kernel's test cells earned."""
-    with Gradebook(f"sqlite:///{course_root / 'gradebook.db'}") as gradebook:
+    with Gradebook(f"sqlite:///{course_root / GRADEBOOK_NAME}") as gradebook:
         set_task_scores(gradebook, report)
 
 

@@ -9,6 +9,7 @@ nbgrader course's. Re-grading a student replaces their submission, never adds a 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -32,8 +33,20 @@ def record_class_gradebook(url: str, course: Path, reports: list[SubmissionRepor
 
 def prepare_class_gradebook(url: str, course: Path) -> None:
     """The assignment, its notebook and its graded cells in the gradebook, recorded by nbgrader itself
-    from the prepared ``course`` exactly as for its own courses."""
+    from the prepared ``course`` exactly as for its own courses.
+
+    A new SQLite gradebook starts as a copy of the course's own, where nbgrader has just recorded
+    them: the same rows, without a second nbgrader run.
+    """
+    new_file = _sqlite_file(url)
+    if new_file is not None and not new_file.exists():
+        shutil.copyfile(course / GRADEBOOK_NAME, new_file)
+        return
     run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={url}")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:////") else None
 
 
 def record_students(url: str, reports: list[SubmissionReport]) -> int:

@@ -88,3 +88,36 @@ def test_saved_membrane_probabilities_read_back_as_a_float32_stack(tmp_path):
 def test_export_refuses_what_is_not_a_probability_stack(tmp_path, bad):
     with pytest.raises(ValueError):
         save_membrane_probabilities(bad, tmp_path / "bad.tif")
+
+
+class RowGradient(nn.Module):
+    """A stand-in network that is not symmetric: it adds a ramp down the rows of each output tile."""
+
+    def __init__(self, shrink: int):
+        super().__init__()
+        self.window = CentreWindow(shrink)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.window(x)
+        return logits + torch.linspace(-1, 1, logits.shape[-2])[:, None]
+
+
+def test_test_time_augmentation_changes_nothing_for_a_symmetric_network():
+    images = np.random.default_rng(1).integers(0, 256, size=(2, 40, 40), dtype=np.uint8)
+    plain = predict_full_slices(CentreWindow(4), images, 24, CPU)
+    augmented = predict_full_slices(CentreWindow(4), images, 24, CPU, test_time_augmentation=True)
+    np.testing.assert_allclose(augmented, plain, atol=1e-6)
+
+
+def test_test_time_augmentation_averages_the_eight_turned_and_flipped_views():
+    images = np.random.default_rng(2).integers(0, 256, size=(1, 40, 40), dtype=np.uint8)
+    model = RowGradient(4)
+    views = []
+    for flip in (False, True):
+        for turns in range(4):
+            view = np.rot90(np.flip(images, -1) if flip else images, turns, axes=(-2, -1)).copy()
+            back = np.rot90(predict_full_slices(model, view, 24, CPU), -turns, axes=(-2, -1))
+            views.append(np.flip(back, -1) if flip else back)
+    augmented = predict_full_slices(model, images, 24, CPU, test_time_augmentation=True)
+    np.testing.assert_allclose(augmented, np.mean(views, axis=0), atol=1e-6)
+    assert not np.allclose(augmented, predict_full_slices(model, images, 24, CPU), atol=1e-3)

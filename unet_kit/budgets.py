@@ -26,13 +26,14 @@ class TrainingBudget:
     mixed_precision: bool = False  # bf16 autocast, used on CUDA only
     elastic_deformation: bool = True
     prediction_tile_size: int = 508  # larger tiles waste less margin when predicting whole slices
+    test_time_augmentation: bool = False  # average 8 turned and flipped predictions: 8x the work, a GPU's job
 
 
 BUDGETS = {
     budget.name: budget
     for budget in (
         TrainingBudget("full", steps=3000, batch_size=4, tile_size=572, hidden_channels=64,
-                       learning_rate=1e-4, mixed_precision=True),
+                       learning_rate=1e-4, mixed_precision=True, test_time_augmentation=True),
         TrainingBudget("cpu", steps=3000, batch_size=1, tile_size=380, hidden_channels=16,
                        learning_rate=5e-4),
         TrainingBudget("smoke", steps=300, batch_size=1, tile_size=380, hidden_channels=8,

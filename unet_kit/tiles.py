@@ -109,10 +109,25 @@ class TileSampler:
         return images, membranes
 
 
+#: The eight symmetries of a square, as (quarter turns, flip): tissue has no preferred orientation.
+DIHEDRAL = tuple((turns, flip) for flip in (False, True) for turns in range(4))
+
+
+def _turned(images: np.ndarray, turns: int, flip: bool) -> np.ndarray:
+    images = np.flip(images, axis=-1) if flip else images
+    return np.ascontiguousarray(np.rot90(images, k=turns, axes=(-2, -1)))
+
+
+def _turned_back(images: np.ndarray, turns: int, flip: bool) -> np.ndarray:
+    images = np.rot90(images, k=-turns, axes=(-2, -1))
+    return np.ascontiguousarray(np.flip(images, axis=-1) if flip else images)
+
+
 def predict_full_slices(model: torch.nn.Module, images: np.ndarray, tile_size: int,
                         device: torch.device, batch_size: int = 4,
                         progress: Callable | None = None, mixed_precision: bool = False,
-                        autocast_dtype: torch.dtype | None = torch.bfloat16) -> np.ndarray:
+                        autocast_dtype: torch.dtype | None = torch.bfloat16,
+                        test_time_augmentation: bool = False) -> np.ndarray:
     """Membrane probabilities for whole slices by the overlap-tile strategy.
 
     ``images``: (S, H, W) uint8. Returns (S, H, W) float32 in [0, 1]. Output tiles are laid
@@ -120,8 +135,15 @@ def predict_full_slices(model: torch.nn.Module, images: np.ndarray, tile_size: i
     from the mirror-padded slice. The offset follows the centre-crop rule of the skips,
     ``input // 2 - output // 2``, so predictions line up with the pixels they belong to.
     ``mixed_precision`` runs the network in ``autocast_dtype`` autocast (worth it on CUDA; see
-    ``unet_kit.device.choose_precision`` for which type a GPU wants).
+    ``unet_kit.device.choose_precision`` for which type a GPU wants). With
+    ``test_time_augmentation`` the result is the average of the predictions of the slices
+    turned and flipped eight ways, each turned back: eight times the work, fewer stray gaps.
     """
+    if test_time_augmentation:
+        views = [_turned_back(predict_full_slices(model, _turned(images, turns, flip), tile_size, device, batch_size,
+                                                  progress, mixed_precision, autocast_dtype), turns, flip)
+                 for turns, flip in DIHEDRAL]
+        return np.mean(views, axis=0, dtype=np.float32)
     was_training = model.training
     model.eval()
     out = output_size(model, tile_size, device)
