@@ -93,3 +93,20 @@ def test_a_batch_in_which_nothing_could_be_graded_exits_with_an_error(tmp_path, 
     assert "error: no submission could be graded" in captured.err
     assert "not graded: the file is empty" in captured.out
     assert (tmp_path / "out" / "grades.csv").read_text().strip() == "student_id,task,score,max_score"
+
+
+def test_on_a_cluster_the_notebook_travels_as_bytes_and_the_report_comes_back(tmp_path):
+    from distributed import LocalCluster
+
+    from grader.autograde import Submission
+    from grader.cluster import grade_on_cluster
+    from grader.limits import DEFAULT_LIMITS
+
+    broken = tmp_path / "ada.ipynb"
+    broken.write_text('{"cells": [')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
+        broken_reports = grade_on_cluster([Submission("ada", broken)], tmp_path / "out", cluster.scheduler_address,
+                                          DEFAULT_LIMITS)
+    assert [(r.student_id, r.problem) for r in broken_reports] == [
+        ("ada", "the file is not a readable notebook (broken JSON at line 1, column 12)")]
+    assert not (tmp_path / "out" / "feedback").exists()  # nothing to show, nothing written
