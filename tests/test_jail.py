@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 from grader.cgroups import SubmissionGroups
 from grader.jail import Policy, landlock_abi
 from grader.report import Confinement
+from tests.bad_submissions import FORK_BOMB
 from unet_kit.assignment import REPOSITORY_ROOT
 
 SECRET = "jail-test-secret-5b8e"
@@ -106,20 +108,9 @@ def test_a_fork_bomb_stops_at_the_groups_process_cap_and_the_layers_say_so(tmp_p
     with SubmissionGroups(f"unet-jail-test-{os.getpid()}", processes=24, memory_bytes=2**30) as groups:
         if not groups.folders:
             pytest.skip("no cgroup accepts a new group here (needs root and a writable cgroup tree)")
-        completed, layers = run_jailed(tmp_path, """\
-import os, time
-started = 0
-try:
-    for _ in range(500):
-        if os.fork() == 0:
-            time.sleep(5)
-            os._exit(0)
-        started += 1
-except OSError as error:
-    print("stopped after", started, error.errno)
-""", cgroups=[str(folder) for folder in groups.folders])
-        assert completed.stdout.startswith("stopped after") and completed.stdout.split()[-1] == "11"
-        assert int(completed.stdout.split()[2]) < 24
+        completed, layers = run_jailed(tmp_path, FORK_BOMB, cgroups=[str(folder) for folder in groups.folders])
+        stopped = re.match(r"fork stopped after (\d+) processes: \[Errno 11\]", completed.stdout)
+        assert stopped and int(stopped.group(1)) < 24, completed.stdout
         assert layers.process_cap == 24 and layers.memory_cgroup_bytes == 2**30
         groups.end_every_process()
         assert groups.processes_inside() == set()
