@@ -43,3 +43,44 @@ def test_step_speed_table_states_the_ratio_to_the_ceiling():
              "flop_per_second": 1e11, "seconds_per_step": 0.5, "ceiling": "fp32"}
     table = report.step_speed_table([speed], {"fp32": 2e11})
     assert table.splitlines()[-1] == "| fp32, contiguous | 2.00 | 50.0 | 100 | 200 (fp32) | 0.50 |"
+
+
+def training_cell_source() -> str:
+    """The solution notebook's training loop: the code cell that steps the optimizer through the scaler."""
+    import nbformat
+
+    from unet_kit.assignment import SOLUTION_NOTEBOOK
+
+    (source,) = [cell.source for cell in nbformat.read(SOLUTION_NOTEBOOK, as_version=4).cells
+                 if cell.cell_type == "code" and "scaler.step(optimizer)" in cell.source]
+    return source
+
+
+def test_the_benchmarks_training_step_is_the_notebooks_training_loop():
+    """Two steps of the notebook's own training cell and two of bench's Trainer, from the same
+    model, tiles and optimizer state, end at the same weights."""
+    device, isbi = torch.device("cpu"), load_isbi2012()
+    trainers = [training.Trainer(training.build_model(TINY, device, channels_last=True), TINY, isbi, device,
+                                 mixed_precision=False) for _ in range(2)]
+    bench_trainer, notebook_trainer = trainers
+    notebook_trainer.model.load_state_dict(bench_trainer.model.state_dict())
+    for _ in range(2):
+        bench_trainer.step()
+    cell_globals = {
+        "torch": torch, "budget": dataclasses.replace(TINY, steps=2), "model": notebook_trainer.model,
+        "sampler": notebook_trainer.sampler, "optimizer": notebook_trainer.optimizer,
+        "loss_function": notebook_trainer.loss_function, "scaler": notebook_trainer.scaler,
+        "precision": notebook_trainer.precision, "device": device, "crop": notebook_trainer.crop,
+        "progress_bar": lambda steps, **options: _Quiet(steps), "plot_training_curve": lambda losses: None,
+    }
+    exec(compile(training_cell_source(), "training cell", "exec"), cell_globals)
+    for (name, expected), actual in zip(bench_trainer.model.state_dict().items(),
+                                        notebook_trainer.model.state_dict().values()):
+        assert torch.equal(expected, actual), name
+
+
+class _Quiet(list):
+    """A silent stand-in for the notebook's progress bar."""
+
+    def set_postfix(self, **values):
+        pass
