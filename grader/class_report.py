@@ -193,6 +193,7 @@ def render_class_report(rows: list[CheckRow], points: dict[str, float],
     """The instructor's page for ``rows`` (and the submissions that could not be graded)."""
     explanations = explanations or {}
     scores = task_scores(rows, points)
+    statistics_of_checks = check_statistics(rows)
     plots = "".join(f'<p><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"></p>'
                     for data, alt in score_plots(scores, points))
     misconceptions = _table(
@@ -205,14 +206,14 @@ def render_class_report(rows: list[CheckRow], points: dict[str, float],
         [[html.escape(c.task), f"<code>{html.escape(c.check)}</code>", f"{c.passed} of {c.students}",
           f"{c.pass_rate:.0%}", "-" if c.discrimination is None else f"{c.discrimination:+.2f}",
           f'<span class="warning">{html.escape(c.warning)}</span>' if c.warning else ""]
-         for c in check_statistics(rows)], "checks")
+         for c in statistics_of_checks], "checks")
     not_graded = _table(["student", "reason"], [[html.escape(s), html.escape(r)] for s, r in ungraded],
                         "not-graded") if ungraded else "<p>Every submission was graded.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>U-Net assignment: class report</title>
 <style>{STYLE}</style></head><body>
 <h1>U-Net assignment: class report</h1>
-<p>{len(scores)} students graded, {len(ungraded)} submissions not graded, {len(check_statistics(rows))} hidden checks.</p>
+<p>{len(scores)} students graded, {len(ungraded)} submissions not graded, {len(statistics_of_checks)} hidden checks.</p>
 <h2>Scores</h2>{plots}
 <h2>Misconceptions, most common first</h2>
 <p>Named by the grader when a student's outputs match what that mistake computes.</p>{misconceptions}
