@@ -110,7 +110,9 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     passed = len(result.checks) - len(result.failed)
     result.score = round(points * passed / len(result.checks), 3) if result.checks else 0.0
     if result.failed:
-        result.misconceptions = [Diagnosis(id, BY_ID[id].explanation) for id in diagnose(task, collector.remote_student)]
+        with probe.diagnosis():
+            found = diagnose(task, collector.remote_student)
+        result.misconceptions = [Diagnosis(id, BY_ID[id].explanation) for id in found]
     return result
 
 

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from grader.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
-from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed
+from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut
 from unet_kit.assignment import REPOSITORY_ROOT
 
 PROBE_FILE = REPOSITORY_ROOT / "grader" / "probe.py"
@@ -157,3 +157,26 @@ def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it
     assert probe.outcomes[1].stopped == "it ended the Python process (exit code 3)"
     assert probe.outcomes[2].error == "RuntimeError: after the exit"
     assert probe.outcomes[0].stopped is None and probe.process.poll() is None
+
+
+def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(tmp_path):
+    probe = ProbeProcess(command=[sys.executable, str(PROBE_FILE)], workdir=tmp_path / "probe",
+                         environment={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)},
+                         cells=[(0, "import torch\nclass Block(torch.nn.Module):\n"
+                                    "    def __init__(self):\n        super().__init__()\n"
+                                    "        self.conv = torch.nn.Conv2d(1, 1, 3)\n"
+                                    "    def forward(self, x):\n        while True:\n            pass\n")],
+                         cell_seconds=60, request_seconds=1)
+    try:
+        student = RemoteStudent(probe, "contracting_block")
+        block = student.build("Block", seed=0)
+        with pytest.raises(StudentCodeTimedOut):
+            block(torch.zeros(1, 1, 5, 5, dtype=torch.float64))
+        with pytest.raises(StudentCodeFailed, match="ran out of time"):
+            student.build("Block", seed=0)  # a hidden check after the timeout: not sent
+        with probe.diagnosis():
+            assert student.build("Block", seed=0).parameter_shapes == {"conv.weight": (1, 1, 3, 3), "conv.bias": (1,)}
+            with pytest.raises(StudentCodeFailed, match="ran out of time"):
+                block(torch.zeros(1, 1, 5, 5, dtype=torch.float64))  # a forward: still not sent
+    finally:
+        probe.stop()

@@ -117,7 +117,7 @@ def exported_totals(course: Path, url: str, tmp_path: Path) -> dict[str, tuple[f
     with target.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len({row["student_id"] for row in rows}) == len(rows), "a student is listed twice"
-    return {row["student_id"]: (float(row["score"]), float(row["max_score"])) for row in rows}
+    return {row["student_id"]: (round(float(row["score"]), 3), float(row["max_score"])) for row in rows}
 
 
 def totals(grades: dict[str, dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
