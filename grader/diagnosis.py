@@ -202,6 +202,7 @@ DIAGNOSES: dict[str, Callable[[RemoteStudent], list[str]]] = {
 def diagnose(task: str, student: RemoteStudent) -> list[str]:
     """The ids of the misconceptions the student's code shows in ``task`` (empty if none is recognised)."""
     try:
+        student.probe.request("forget")  # the checks' modules (a 64-wide U-Net is 250 MB) make room
         return DIAGNOSES[task](student)
     except StudentCodeFailed:
         return []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -151,9 +152,15 @@ class Probe:
         if not isinstance(module, self.torch.nn.Module):
             raise TypeError(f"{name}(...) returned a {type(module).__name__}, not an nn.Module")
         module = module.double()
-        handle = len(self.objects) + 1
+        handle = max(self.objects, default=0) + 1
         self.objects[handle] = module
         return {"handle": handle}
+
+    def forget(self) -> dict:
+        """Drop every module built so far: the diagnosis starts with the memory the checks used."""
+        self.objects.clear()
+        gc.collect()
+        return {}
 
     def describe(self, handle: int) -> dict:
         nn = self.torch.nn

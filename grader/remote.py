@@ -29,7 +29,7 @@ KILL_GRACE_SECONDS = 10.0
 #: Requests that run no forward pass: during the diagnosis they are still sent after a task ran
 #: out of time, so that it can read a module's layers (a U-Net 64 wide may time out in float64,
 #: never in its layers). The hidden checks get no such exception: a timeout costs them all.
-LAYER_REQUESTS = ("build", "describe")
+LAYER_REQUESTS = ("forget", "build", "describe")
 #: Loading the stand-ins imports torch in the probe: the slowest request of a healthy probe.
 STAND_INS_SECONDS = 120.0
 
