@@ -1,9 +1,12 @@
 """Run every benchmark and print its tables: ``python -m bench`` (``--help`` for the knobs).
 
 1. Training step: images/s and counted FLOP/s of the budget's training step next to a large
-   matmul timed in the same run, per precision and memory layout.
-2. Time to quality: the budget trained in full, validation slices 25-29 scored whole along the
-   way; the test volume's membrane probabilities are saved as a float32 TIFF stack.
+   matmul timed in the same run, per precision and memory layout; and the steps the full
+   budget would plan on a T4, from its FLOP count and the card's published fp16 rate.
+2. Time to quality: the budget trained as the notebook trains it (a timed budget plans its steps
+   from its measured speed), validation slices 25-29 scored whole along the way, at threshold
+   0.5 and as the challenge scored them; the test volume's membrane probabilities are saved as
+   a float32 TIFF stack.
 3. Grading cost: ``python -m grader autograde`` on 1, 10 and 50 perfect submissions.
 4. Scale: submissions per minute on the local pool and on a Dask cluster of 1 and 2 workers,
    and the class gradebook's cost per student in SQLite and PostgreSQL.
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from bench import grading_cost, report, scale, throughput, training
+from bench import gpu_plans, grading_cost, report, scale, throughput, training
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
 from unet_kit.device import FULL_PRECISION, choose_device, choose_precision, describe, usable_cores
@@ -34,6 +37,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--budget", choices=sorted(BUDGETS), default=None,
                         help="budget to train (default: full on a GPU, cpu otherwise)")
     parser.add_argument("--checkpoints", type=int, default=8, help="times the validation slices are scored")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="train a timed budget for this long instead of its own minutes")
     parser.add_argument("--timed-steps", type=int, default=None, help="training steps timed per variant")
     parser.add_argument("--grading-counts", type=int, nargs="*", default=[1, 10, 50],
                         help="submission counts to grade (none to skip)")
@@ -62,6 +67,7 @@ def measure_speed(budget, isbi, device, timed_steps: int) -> dict:
         speed = throughput.training_step_speed(budget, isbi, device, mixed_precision=mixed_precision,
                                                channels_last=channels_last, timed_steps=timed_steps)
         speeds.append({**dataclasses.asdict(speed), "ceiling": "bf16" if mixed_precision else "fp32"})
+        print(f"  {speed.variant}: {speed.seconds_per_step * 1000:.1f} ms per step", flush=True)
     return {"ceilings": ceilings, "speeds": speeds}
 
 
@@ -82,20 +88,25 @@ def main() -> None:
     arguments = parse_arguments()
     device = choose_device()
     budget = BUDGETS[arguments.budget or ("full" if device.type == "cuda" else "cpu")]
+    if arguments.minutes is not None:
+        budget = dataclasses.replace(budget, minutes=arguments.minutes)
     device_name = describe(device)
     isbi = load_isbi2012()
     arguments.results.mkdir(parents=True, exist_ok=True)
     tag = f"{device.type}-{budget.name}"
     printed = [f"# Benchmarks on {device_name}, {budget.name} budget "
                f"(width {budget.hidden_channels}, tile {budget.tile_size}, batch {budget.batch_size}, "
-               f"{budget.steps} steps)"]
+               + (f"{budget.minutes:g} minutes, at most {budget.steps} steps)" if budget.minutes
+                  else f"{budget.steps} steps)")]
 
     if "speed" not in arguments.skip:
         print("timing the training step and the matmul ceiling ...", flush=True)
         timed_steps = arguments.timed_steps or (30 if device.type == "cuda" else 8)
         speed = measure_speed(budget, isbi, device, timed_steps)
         (arguments.results / f"speed-{tag}.json").write_text(json.dumps({"device": device_name, **speed}, indent=1))
-        printed += ["", "## Training step", "", report.step_speed_table(speed["speeds"], speed["ceilings"])]
+        printed += ["", "## Training step", "", report.step_speed_table(speed["speeds"], speed["ceilings"]),
+                    "", "## The full budget's plan on Colab's T4 (computed, not measured)", "",
+                    gpu_plans.t4_plan_table(BUDGETS["full"])]
 
     if "quality" not in arguments.skip:
         print(f"training the {budget.name} budget, scoring slices 25-29 {arguments.checkpoints} times ...", flush=True)
@@ -103,7 +114,7 @@ def main() -> None:
         run = {"device": device_name, "budget": budget.name, **quality}
         (arguments.results / f"time-to-quality-{tag}.json").write_text(json.dumps(run, indent=1))
         plot = report.plot_time_to_quality(arguments.results)
-        printed += ["", "## Time to quality (validation slices 25-29, whole slices, threshold 0.5)", "",
+        printed += ["", "## Time to quality (validation slices 25-29, whole slices; threshold 0.5, and the challenge's best)", "",
                     report.time_to_quality_table(quality["history"]), "",
                     f"plot: {plot}", f"test-volume membrane probabilities: {quality['exported']}"]
 

@@ -11,7 +11,9 @@ matplotlib.use("Agg")  # files only: the benchmark runs headless
 import matplotlib.pyplot as plt  # noqa: E402
 
 GIGA = 1e9
-PLOTTED_SCORES = (("pixel_error", "validation pixel error"), ("adapted_rand_error", "validation adapted Rand error"))
+PLOTTED_SCORES = (("pixel_error", "pixel error (threshold 0.5)"),
+                  ("adapted_rand_error", "adapted Rand error (threshold 0.5)"),
+                  ("challenge_v_rand", "V_Rand (challenge, best threshold)"))
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -33,13 +35,21 @@ def step_speed_table(speeds: list[dict], ceilings: dict[str, float]) -> str:
 
 def time_to_quality_table(history: list[dict]) -> str:
     """Scores against wall-clock training minutes; a processor share under 1 means the cores were shared,
-    and processor minutes per thread then estimate the time on cores of one's own."""
+    and processor minutes per thread then estimate the time on cores of one's own. Runs saved before the
+    challenge's scores existed show a dash for them."""
+
+    def challenge(point: dict, name: str) -> str:
+        value = point.get(f"challenge_{name}")
+        return "-" if value is None else f"{value:.4f}"
+
     rows = [[str(point["step"]), f"{point['training_seconds'] / 60:.2f}", f"{point['pixel_error']:.4f}",
              f"{point['adapted_rand_error']:.4f}", f"{point['split_variation_of_information']:.3f}",
-             f"{point['merge_variation_of_information']:.3f}", f"{point['processor_share']:.2f}",
+             f"{point['merge_variation_of_information']:.3f}", challenge(point, "v_rand"), challenge(point, "v_info"),
+             challenge(point, "pixel_error"), f"{point['processor_share']:.2f}",
              f"{point['training_seconds'] * point['processor_share'] / 60:.2f}"] for point in history]
     return markdown_table(["step", "training minutes", "pixel error", "adapted Rand error", "VI split", "VI merge",
-                           "processor share", "processor minutes per thread"], rows)
+                           "V_Rand", "V_Info", "challenge pixel error", "processor share",
+                           "processor minutes per thread"], rows)
 
 
 def grading_table(costs: list[dict]) -> str:
@@ -50,13 +60,13 @@ def grading_table(costs: list[dict]) -> str:
 
 def plot_time_to_quality(results_dir: Path) -> Path:
     """One line per saved run (device and budget) of each validation score against training minutes."""
-    figure, axes = plt.subplots(1, len(PLOTTED_SCORES), figsize=(11, 4), constrained_layout=True)
+    figure, axes = plt.subplots(1, len(PLOTTED_SCORES), figsize=(15, 4), constrained_layout=True)
     for path in sorted(results_dir.glob("time-to-quality-*.json")):
         run = json.loads(path.read_text())
         minutes = [point["training_seconds"] / 60 for point in run["history"]]
         for axis, (key, _) in zip(axes, PLOTTED_SCORES):
-            axis.plot(minutes, [point[key] for point in run["history"]], marker="o",
-                      label=f"{run['budget']} budget, {run['device']}")
+            values = [point.get(key, float("nan")) for point in run["history"]]
+            axis.plot(minutes, values, marker="o", label=f"{run['budget']} budget, {run['device']}")
     for axis, (_, title) in zip(axes, PLOTTED_SCORES):
         axis.set_xlabel("training time (minutes, scoring excluded)")
         axis.set_ylabel(title)

@@ -8,15 +8,19 @@ from dataclasses import dataclass
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.training import Trainer, build_model, synchronise
+from bench.training import Trainer, build_model
 from unet_kit.budgets import TrainingBudget
 from unet_kit.data import Isbi2012
+from unet_kit.device import synchronise
 
 # Matrix sides that fill each device: a CPU reaches its rate at a few thousand, an H100 needs more.
 CPU_MATMUL_SIDE = 4096
 CUDA_MATMUL_SIDE = 8192
 TIMED_REPEATS = {"cpu": 3, "cuda": 50}
 WARM_UP_STEPS = 3
+#: Timing a variant stops after this many seconds even if fewer steps than asked were timed, so the
+#: whole speed section stays short on any device (a slow fp32 step on a GPU, a slow laptop).
+SECONDS_PER_VARIANT = 15.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,8 @@ def matmul_ceiling(device: torch.device, dtype: torch.dtype) -> float:
 
 def training_step_speed(budget: TrainingBudget, isbi: Isbi2012, device: torch.device, *, mixed_precision: bool,
                         channels_last: bool, timed_steps: int) -> StepSpeed:
-    """Median time of whole training steps (sampling and augmentation included) and their counted FLOPs.
+    """Median time of whole training steps (sampling and augmentation included) and their counted FLOPs:
+    ``timed_steps`` of them, or fewer when they take more than ``SECONDS_PER_VARIANT``.
 
     FLOPs are those of the convolutions and matrix products of forward and backward, counted by
     ``torch.utils.flop_counter`` on one step; elementwise work is not counted.
@@ -62,7 +67,8 @@ def training_step_speed(budget: TrainingBudget, isbi: Isbi2012, device: torch.de
     for _ in range(WARM_UP_STEPS):
         trainer.step()
     durations = []
-    for _ in range(timed_steps):
+    timing_started = time.perf_counter()
+    while len(durations) < timed_steps and (not durations or time.perf_counter() - timing_started < SECONDS_PER_VARIANT):
         synchronise(device)
         started = time.perf_counter()
         trainer.step()

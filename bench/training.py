@@ -11,9 +11,11 @@ from torch import nn
 from grader.notebook_cells import task_namespace
 from unet_kit.assignment import SOLUTION_NOTEBOOK
 from unet_kit.budgets import TrainingBudget
+from unet_kit.challenge import ChallengeScores, challenge_scores
 from unet_kit.data import Isbi2012
 from unet_kit.device import FULL_PRECISION, choose_precision
 from unet_kit.metrics import SegmentationScores, segmentation_scores
+from unet_kit.plan import TrainingPlan
 from unet_kit.tiles import TileSampler, output_size, predict_full_slices
 
 TRAINING_SLICES = slice(0, 25)
@@ -22,7 +24,8 @@ VALIDATION_SLICES = slice(25, 30)
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Validation scores after ``step`` steps and ``training_seconds`` of training (scoring excluded).
+    """Validation scores after ``step`` steps and ``training_seconds`` of training (scoring excluded):
+    at threshold 0.5 (``scores``) and as the challenge computed them (``challenge``).
 
     ``processor_share`` is the process's CPU time over wall time and threads while training: near 1
     on an otherwise idle CPU run, lower when other work shared the cores (or on a GPU run).
@@ -32,10 +35,12 @@ class Checkpoint:
     training_seconds: float
     processor_share: float
     scores: SegmentationScores
+    challenge: ChallengeScores
 
     def as_dict(self) -> dict:
+        challenge = {f"challenge_{name}": value for name, value in asdict(self.challenge).items()}
         return {"step": self.step, "training_seconds": self.training_seconds,
-                "processor_share": self.processor_share, **asdict(self.scores)}
+                "processor_share": self.processor_share, **asdict(self.scores), **challenge}
 
 
 def notebook_code() -> dict:
@@ -60,8 +65,8 @@ def build_model(budget: TrainingBudget, device: torch.device, channels_last: boo
 
 
 class Trainer:
-    """One training step of the notebook's loop: sample, forward (in the precision the GPU wants, when
-    mixed), BCE on the cropped label, Adam through the loss scaler."""
+    """One training step of the notebook's loop: the plan's learning rate, sample, forward (in the
+    precision the GPU wants, when mixed), BCE on the cropped label, Adam through the loss scaler."""
 
     def __init__(self, model: nn.Module, budget: TrainingBudget, isbi: Isbi2012, device: torch.device,
                  mixed_precision: bool, seed: int = 0):
@@ -75,9 +80,14 @@ class Trainer:
                                    elastic=budget.elastic_deformation, seed=seed)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=budget.learning_rate)
         self.loss_function = nn.BCEWithLogitsLoss()
+        self.plan = TrainingPlan(budget, device)
+        self.steps_done = 0
 
     def step(self) -> torch.Tensor:
         """One optimisation step; returns the loss as a tensor, so a GPU never waits for the host."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.plan.learning_rate(self.steps_done)
+        self.steps_done += 1
         images, membranes = self.sampler.batch(self.budget.batch_size)
         with torch.autocast(self.device.type, dtype=self.precision.autocast_dtype, enabled=self.precision.mixed):
             logits = self.model(images)
@@ -89,20 +99,15 @@ class Trainer:
         return loss.detach()
 
 
-def synchronise(device: torch.device) -> None:
-    """Wait for queued device work, so that host clocks measure it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def score_validation(model: nn.Module, budget: TrainingBudget, isbi: Isbi2012, device: torch.device,
-                     mixed_precision: bool) -> SegmentationScores:
-    """Challenge scores of the five held-out slices, predicted whole by overlap-tile."""
+                     mixed_precision: bool) -> tuple[SegmentationScores, ChallengeScores]:
+    """Scores of the five held-out slices, predicted whole by overlap-tile: at threshold 0.5, and the challenge's."""
     precision = choose_precision(device) if mixed_precision else FULL_PRECISION
     probability = predict_full_slices(model, isbi.train_images[VALIDATION_SLICES], budget.prediction_tile_size,
                                       device, mixed_precision=precision.mixed, autocast_dtype=precision.autocast_dtype,
                                       test_time_augmentation=budget.test_time_augmentation)
-    return segmentation_scores(probability, isbi.train_labels[VALIDATION_SLICES])
+    labels = isbi.train_labels[VALIDATION_SLICES]
+    return segmentation_scores(probability, labels), challenge_scores(probability, labels)
 
 
 def print_now(line: str) -> None:
@@ -111,31 +116,41 @@ def print_now(line: str) -> None:
 
 def train_and_score(budget: TrainingBudget, isbi: Isbi2012, device: torch.device, *, mixed_precision: bool,
                     channels_last: bool, checkpoints: int = 8, report=print_now) -> tuple[nn.Module, list[Checkpoint]]:
-    """Train for ``budget.steps`` steps and score the validation slices ``checkpoints`` times along the way.
+    """Train as the notebook does (a timed budget plans its steps from its speed) and score the
+    validation slices ``checkpoints`` times along the way, evenly over the planned steps and at the end.
 
-    The clock counts training only: it stops while the validation slices are scored.
+    The clocks count training only: the plan's deadline and the figures stop while scoring.
     """
     model = build_model(budget, device, channels_last)
     trainer = Trainer(model, budget, isbi, device, mixed_precision)
-    scored_steps = {round(budget.steps * (index + 1) / checkpoints) for index in range(checkpoints)}
+    plan = trainer.plan
     history: list[Checkpoint] = []
-    training_seconds = processor_seconds = 0.0
     losses: list[torch.Tensor] = []
-    started, processor_started = time.perf_counter(), time.process_time()
-    for step in range(1, budget.steps + 1):
-        losses.append(trainer.step())
-        if step in scored_steps:
-            synchronise(device)
-            training_seconds += time.perf_counter() - started
-            processor_seconds += time.process_time() - processor_started
-            processor_share = processor_seconds / training_seconds / torch.get_num_threads()
-            scores = score_validation(model, budget, isbi, device, mixed_precision)
-            history.append(Checkpoint(step, training_seconds, processor_share, scores))
-            mean_loss = torch.stack(losses).mean().item()
+    processor = {"seconds": 0.0, "since": time.process_time()}
+
+    def score_now(steps_done: int) -> None:
+        with plan.paused():
+            processor["seconds"] += time.process_time() - processor["since"]
+            training_seconds = plan.elapsed()
+            processor_share = processor["seconds"] / training_seconds / torch.get_num_threads()
+            scores, challenge = score_validation(model, budget, isbi, device, mixed_precision)
+            history.append(Checkpoint(steps_done, training_seconds, processor_share, scores, challenge))
+            mean_loss = torch.stack(losses).mean().item() if losses else float("nan")
             losses.clear()
-            report(f"  step {step:5d}  {training_seconds / 60:6.2f} min  loss {mean_loss:.3f}  "
+            report(f"  step {steps_done:5d}/{plan.total_steps}  {training_seconds / 60:6.2f} min  "
+                   f"lr {plan.learning_rate(steps_done - 1):.2e}  loss {mean_loss:.3f}  "
                    f"pixel error {scores.pixel_error:.4f}  adapted Rand {scores.adapted_rand_error:.4f}  "
                    f"VI split {scores.split_variation_of_information:.3f} merge {scores.merge_variation_of_information:.3f}  "
-                   f"processor share {processor_share:.2f}")
-            started, processor_started = time.perf_counter(), time.process_time()
+                   f"V_Rand {challenge.v_rand:.4f}  V_Info {challenge.v_info:.4f}  "
+                   f"challenge pixel error {challenge.pixel_error:.4f}  processor share {processor_share:.2f}")
+            processor["since"] = time.process_time()
+
+    for index in plan.steps():
+        losses.append(trainer.step())
+        steps_done = index + 1
+        if steps_done >= plan.total_steps * min(1, (len(history) + 1) / checkpoints):
+            score_now(steps_done)
+    if not history or history[-1].step != plan.steps_done:  # stopped at the deadline between checkpoints
+        score_now(plan.steps_done)
+    report(f"  {plan.describe()}")
     return model, history

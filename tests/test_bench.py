@@ -13,6 +13,7 @@ from bench.grading_cost import perfect_submission
 from unet_kit.assignment import TASKS
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
+from unet_kit.plan import TrainingPlan
 
 TINY = dataclasses.replace(BUDGETS["smoke"], name="tiny", steps=4, tile_size=188, hidden_channels=2)
 
@@ -58,20 +59,22 @@ def training_cell_source() -> str:
 
 def test_the_benchmarks_training_step_is_the_notebooks_training_loop():
     """Two steps of the notebook's own training cell and two of bench's Trainer, from the same
-    model, tiles and optimizer state, end at the same weights."""
+    model, tiles and optimizer state, end at the same weights (the learning rate's schedule included)."""
     device, isbi = torch.device("cpu"), load_isbi2012()
-    trainers = [training.Trainer(training.build_model(TINY, device, channels_last=True), TINY, isbi, device,
-                                 mixed_precision=False) for _ in range(2)]
+    two_steps = dataclasses.replace(TINY, steps=2)
+    trainers = [training.Trainer(training.build_model(two_steps, device, channels_last=True), two_steps, isbi,
+                                 device, mixed_precision=False) for _ in range(2)]
     bench_trainer, notebook_trainer = trainers
     notebook_trainer.model.load_state_dict(bench_trainer.model.state_dict())
     for _ in range(2):
         bench_trainer.step()
     cell_globals = {
-        "torch": torch, "budget": dataclasses.replace(TINY, steps=2), "model": notebook_trainer.model,
+        "torch": torch, "budget": two_steps, "model": notebook_trainer.model,
         "sampler": notebook_trainer.sampler, "optimizer": notebook_trainer.optimizer,
         "loss_function": notebook_trainer.loss_function, "scaler": notebook_trainer.scaler,
         "precision": notebook_trainer.precision, "device": device, "crop": notebook_trainer.crop,
-        "progress_bar": lambda steps, **options: _Quiet(steps), "plot_training_curve": lambda losses: None,
+        "TrainingPlan": TrainingPlan, "progress_bar": lambda **options: _QuietBar(),
+        "plot_training_curve": lambda losses, learning_rates: None,
     }
     exec(compile(training_cell_source(), "training cell", "exec"), cell_globals)
     for (name, expected), actual in zip(bench_trainer.model.state_dict().items(),
@@ -79,8 +82,39 @@ def test_the_benchmarks_training_step_is_the_notebooks_training_loop():
         assert torch.equal(expected, actual), name
 
 
-class _Quiet(list):
+class _QuietBar:
     """A silent stand-in for the notebook's progress bar."""
+
+    total = 0
+
+    def update(self, steps):
+        pass
+
+    def refresh(self):
+        pass
 
     def set_postfix(self, **values):
         pass
+
+    def close(self):
+        pass
+
+
+def test_the_meta_device_counts_a_steps_flops_as_a_real_step_does():
+    """The T4 plan counts FLOPs on shapes alone; a real forward and backward on the CPU counts the same."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from bench.gpu_plans import training_step_flop
+
+    model = training.notebook_code()["UNet"](input_channels=1, output_channels=1, hidden_channels=TINY.hidden_channels)
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(TINY.batch_size, 1, TINY.tile_size, TINY.tile_size)).float().mean().backward()
+    assert training_step_flop(TINY) == counter.get_total_flops() > 0
+
+
+def test_a_gpu_plan_is_what_the_notebooks_planner_makes_of_the_step_time():
+    # 10 minutes at 0.42 s a step: 40 steps take 16.8 s, the 583.2 s left fit 1388 more
+    from bench.gpu_plans import planned_steps
+
+    assert planned_steps(BUDGETS["full"], 0.42) == 40 + 1388
+    assert planned_steps(BUDGETS["full"], 0.001) == BUDGETS["full"].steps  # the cap

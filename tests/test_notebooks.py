@@ -20,7 +20,8 @@ from tests.figures import SMOKE_FIGURES
 from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell
 from unet_kit.data import load_isbi2012
 
-PIXEL_ERROR_LINE = re.compile(r"validation pixel error: ([0-9.]+)")
+PIXEL_ERROR_LINE = re.compile(r"at threshold 0\.5 .*\n  pixel error ([0-9.]+)")
+CHALLENGE_LINE = re.compile(r"V_Rand ([0-9.]+) \(at ([0-9.]+)\), V_Info ([0-9.]+) \(at ([0-9.]+)\)")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,18 @@ def test_smoke_run_learns_better_than_calling_everything_cell(executed_solution,
     all_cell_error = (validation_labels == 0).mean()
     SMOKE_FIGURES["validation pixel error (smoke)"] = match.group(1)
     assert float(match.group(1)) < all_cell_error - 0.03
+
+
+@pytest.mark.slow
+def test_smoke_run_reports_its_plan_and_the_challenges_scores(executed_solution):
+    text = all_text(executed_solution)
+    assert "trained 300 steps" in text and "the smoke budget's fixed 300 steps" in text
+    match = CHALLENGE_LINE.search(text)
+    assert match, "the executed notebook does not report V_Rand and V_Info"
+    v_rand, rand_threshold, v_info, info_threshold = map(float, match.groups())
+    assert 0 < v_rand <= 1 and 0 < v_info <= 1
+    assert {rand_threshold, info_threshold} <= {index / 10 for index in range(11)}
+    SMOKE_FIGURES["validation V_Rand (smoke)"] = match.group(1)
 
 
 @pytest.mark.slow

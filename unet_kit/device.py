@@ -27,6 +27,12 @@ def choose_device() -> torch.device:
     return torch.device("cpu")
 
 
+def synchronise(device: torch.device | None) -> None:
+    """Wait for the work queued on a GPU, so that the host's clock measures it (a no-op elsewhere)."""
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def processor_name() -> str:
     """The CPU's model name as the operating system reports it, e.g. 'AMD EPYC'."""
     cpuinfo = Path("/proc/cpuinfo")

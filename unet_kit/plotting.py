@@ -30,8 +30,10 @@ def show_examples(images: np.ndarray, labels: np.ndarray, indices: Sequence[int]
     plt.show()
 
 
-def plot_training_curve(losses: Sequence[float], smoothing: int = 20) -> None:
-    """Loss per step and its running mean, so the trend shows through the noise of small batches."""
+def plot_training_curve(losses: Sequence[float], learning_rates: Sequence[float] | None = None,
+                        smoothing: int = 20) -> None:
+    """Loss per step and its running mean, so the trend shows through the noise of small batches;
+    with ``learning_rates``, the schedule on a second axis, to see the loss follow it."""
     figure, axis = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
     steps = np.arange(1, len(losses) + 1)
     axis.plot(steps, losses, alpha=0.35, label="loss per step")
@@ -40,7 +42,14 @@ def plot_training_curve(losses: Sequence[float], smoothing: int = 20) -> None:
         axis.plot(steps[smoothing - 1:], running, label=f"mean of {smoothing} steps")
     axis.set_xlabel("training step")
     axis.set_ylabel("binary cross-entropy")
-    axis.legend()
+    axis.legend(loc="upper center")
+    if learning_rates is not None:
+        rate_axis = axis.twinx()
+        rate_axis.plot(np.arange(1, len(learning_rates) + 1), learning_rates, color="grey", linestyle="--",
+                       label="learning rate")
+        rate_axis.set_ylabel("learning rate")
+        rate_axis.set_ylim(bottom=0)
+        rate_axis.legend(loc="upper right")
     plt.show()
 
 
