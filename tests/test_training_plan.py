@@ -92,8 +92,22 @@ def test_a_slowdown_shortens_the_plan():
     rates = run(plan, clock, lambda step: 0.5 if step < 60 else 0.5625)
     assert plan.total_steps == plan.steps_done == 114 and not plan.stopped_at_deadline
     assert plan.elapsed() < 60 + 0.5625  # at most one step past the minute
-    decaying = rates[ONE_MINUTE.warmup_steps:]
+    decaying = rates[plan.warmup_steps:]
     assert all(later <= earlier for earlier, later in zip(decaying, decaying[1:]))
+
+
+def test_a_speedup_lengthens_the_plan_until_the_time_is_used():
+    # Two minutes; 0.5 s a step plans 240 steps at step 40. From step 60 every step takes 0.25 s:
+    # each check after that plans more steps (305, 374, 402, 417) as the mean speed catches up, and
+    # training ends within a step of the two minutes. The cosine stretches, but never rises.
+    clock = SteppedClock()
+    plan = TrainingPlan(dataclasses.replace(ONE_MINUTE, minutes=2), clock=clock)
+    rates = run(plan, clock, lambda step: 0.5 if step < 60 else 0.25)
+    assert 410 <= plan.steps_done == plan.total_steps <= 420
+    assert 120 - 1 < plan.elapsed() <= 120
+    decaying = rates[plan.warmup_steps:]
+    assert all(later <= earlier for earlier, later in zip(decaying, decaying[1:]))
+    assert rates[-1] < ONE_MINUTE.learning_rate / 1000
 
 
 def test_the_deadline_ends_training_whatever_the_plan():

@@ -3,7 +3,7 @@
 A student's GPU may be a T4 or an H200, a laptop may have 2 cores or 16: a fixed step count
 would take 40 minutes on one and 2 on another. A timed budget therefore measures the speed of
 its first steps, plans as many steps as fit in its minutes (never more than the budget's
-``steps``), and stops at the deadline whatever happens. The learning rate warms up over the
+``steps``), moves the plan when the speed changes, and stops at the deadline whatever happens. The learning rate warms up over the
 first steps and then follows half a cosine down to zero at the last planned step, so the last
 weights are the best ones, not a draw from a noisy plateau.
 """
@@ -24,7 +24,7 @@ from unet_kit.device import synchronise
 MEASURED_FROM_STEP = 10
 #: ... and the speed is read after this many, when the plan is made. Warmup lasts at least this long.
 PLANNED_AT_STEP = 40
-#: While training, the plan is checked every so many steps and shortened if it would overrun.
+#: While training, the plan is checked every so many steps against the speed so far, and moved.
 CHECKED_EVERY = 100
 
 
@@ -53,15 +53,26 @@ class TrainingPlan:
         self._started: float | None = None
         self._measuring_since: float | None = None
         self._paused_seconds = 0.0
+        # The cosine's phase (0 at its top, 1 at zero) runs linearly from this anchor to the last step;
+        # when the plan moves, the anchor moves to the current step, so the rate never jumps.
+        self._anchor_step, self._anchor_phase = self.warmup_steps, 0.0
 
     def learning_rate(self, step: int) -> float:
         """The rate for ``step`` (from 0): linear warmup to the budget's rate, then a cosine to zero."""
         peak = self.budget.learning_rate
         if step < self.warmup_steps:
             return peak * (step + 1) / self.warmup_steps
-        decaying = max(1, self.total_steps - self.warmup_steps)
-        progress = min(1.0, (step - self.warmup_steps) / decaying)
-        return peak * 0.5 * (1 + math.cos(math.pi * progress))
+        return peak * 0.5 * (1 + math.cos(math.pi * self._phase(step)))
+
+    def _phase(self, step: int) -> float:
+        remaining = max(1, self.total_steps - self._anchor_step)
+        return min(1.0, self._anchor_phase + (1 - self._anchor_phase) * (step - self._anchor_step) / remaining)
+
+    def _move_plan_to(self, total_steps: int, steps_done: int) -> None:
+        """End the cosine at ``total_steps`` from here on, continuing from the phase it has reached."""
+        if steps_done > self._anchor_step:
+            self._anchor_step, self._anchor_phase = steps_done, self._phase(steps_done)
+        self.total_steps = total_steps
 
     def elapsed(self) -> float:
         """Seconds of training so far, pauses left out."""
@@ -109,14 +120,12 @@ class TrainingPlan:
             now = self.elapsed()
             self.seconds_per_step = (now - self._measuring_since) / (steps_done - MEASURED_FROM_STEP)
             fitting = steps_done + int((self.seconds - now) / self.seconds_per_step)
-            planned = min(self.budget.steps, fitting)
-            # the first plan sets the course; later checks only shorten it, so the rate never jumps up
+            planned = max(steps_done, min(self.budget.steps, fitting))
             if steps_done == PLANNED_AT_STEP:
-                self.total_steps = max(steps_done, planned)
                 # a short plan warms up for a fifth of it at most (and never less than it has warmed up)
-                self.warmup_steps = min(self.warmup_steps, max(PLANNED_AT_STEP, self.total_steps // 5))
-            elif planned < self.total_steps:
-                self.total_steps = max(steps_done, planned)
+                self.warmup_steps = min(self.warmup_steps, max(PLANNED_AT_STEP, planned // 5))
+                self._anchor_step = self.warmup_steps
+            self._move_plan_to(planned, steps_done)
             if progress is not None and progress.total != self.total_steps:
                 progress.total = self.total_steps
                 progress.refresh()
