@@ -1,14 +1,16 @@
 """The answer cells of a notebook, as source or executed, so code outside the notebook can use its own code.
 
 The benchmarks train the solution notebook's U-Net and the tests check its blocks; both take
-that code from the notebook itself rather than from a copy that could drift from it.
+that code from the notebook itself rather than from a copy that could drift from it. The file is
+read as plain JSON, so the benchmarks also run where nbformat is not installed (a GPU machine
+with torch alone).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import nbformat
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -18,12 +20,18 @@ from unet_kit.assignment import TASKS
 
 def answer_cells(notebook_path: Path) -> dict[str, str]:
     """Source of each answer cell (nbgrader ``solution`` cells), by grade id."""
-    notebook = nbformat.read(notebook_path, as_version=4)
+    cells = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["cells"]
     return {
-        cell.metadata["nbgrader"]["grade_id"]: cell.source
-        for cell in notebook.cells
-        if cell.metadata.get("nbgrader", {}).get("solution")
+        cell["metadata"]["nbgrader"]["grade_id"]: _source(cell)
+        for cell in cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
     }
+
+
+def _source(cell: dict) -> str:
+    """A cell's source as one string: nbformat files store it as a list of lines or as one string."""
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
 
 
 def task_namespace(notebook_path: Path) -> dict:

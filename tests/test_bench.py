@@ -118,3 +118,31 @@ def test_a_gpu_plan_is_what_the_notebooks_planner_makes_of_the_step_time():
 
     assert planned_steps(BUDGETS["full"], 0.42) == 40 + 1388
     assert planned_steps(BUDGETS["full"], 0.001) == BUDGETS["full"].steps  # the cap
+
+
+COURSE_TOOLING = ("nbformat", "nbgrader", "nbclient", "papermill", "dask", "distributed", "sqlalchemy", "psycopg")
+
+
+def test_the_training_benchmarks_run_where_only_torch_and_the_kits_needs_are_installed():
+    """A lent GPU machine has torch, scikit-image, tifffile, matplotlib and tqdm, not the course's tooling:
+    with those imports refused, bench still loads and builds the notebook's U-Net."""
+    import subprocess
+    import sys
+
+    from unet_kit.assignment import REPOSITORY_ROOT
+
+    program = f"""
+import importlib.abc, sys
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {COURSE_TOOLING!r}:
+            raise ImportError("not installed on the GPU machine: " + name)
+sys.meta_path.insert(0, Refuse())
+import bench.__main__, bench.gpu_plans, bench.throughput
+from bench.training import notebook_code
+print(type(notebook_code()["UNet"](1, 1, 2)).__name__)
+"""
+    finished = subprocess.run([sys.executable, "-c", program], cwd=REPOSITORY_ROOT, capture_output=True, text=True,
+                              timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "UNet"
