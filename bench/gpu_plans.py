@@ -40,14 +40,16 @@ def training_step_flop(budget: TrainingBudget) -> float:
 def planned_steps(budget: TrainingBudget, seconds_per_step: float) -> int:
     """The steps ``budget`` trains when every step takes ``seconds_per_step``: the notebook's planner run
     against a clock that moves on by that much per step."""
-    clock = _SteppedClock()
+    clock = SteppedClock()
     plan = TrainingPlan(budget, clock=clock)
     for _ in plan.steps():
         clock.now += seconds_per_step
     return plan.steps_done
 
 
-class _SteppedClock:
+class SteppedClock:
+    """A clock for planning without waiting: reads ``now``, which the caller moves on by each step's time."""
+
     def __init__(self):
         self.now = 0.0
 

@@ -126,13 +126,14 @@ def train_and_score(budget: TrainingBudget, isbi: Isbi2012, device: torch.device
     plan = trainer.plan
     history: list[Checkpoint] = []
     losses: list[torch.Tensor] = []
-    processor = {"seconds": 0.0, "since": time.process_time()}
+    processor_seconds, processor_since = 0.0, time.process_time()
 
     def score_now(steps_done: int) -> None:
+        nonlocal processor_seconds, processor_since
         with plan.paused():
-            processor["seconds"] += time.process_time() - processor["since"]
+            processor_seconds += time.process_time() - processor_since
             training_seconds = plan.elapsed()
-            processor_share = processor["seconds"] / training_seconds / torch.get_num_threads()
+            processor_share = processor_seconds / training_seconds / torch.get_num_threads()
             scores, challenge = score_validation(model, budget, isbi, device, mixed_precision)
             history.append(Checkpoint(steps_done, training_seconds, processor_share, scores, challenge))
             mean_loss = torch.stack(losses).mean().item() if losses else float("nan")
@@ -143,7 +144,7 @@ def train_and_score(budget: TrainingBudget, isbi: Isbi2012, device: torch.device
                    f"VI split {scores.split_variation_of_information:.3f} merge {scores.merge_variation_of_information:.3f}  "
                    f"V_Rand {challenge.v_rand:.4f}  V_Info {challenge.v_info:.4f}  "
                    f"challenge pixel error {challenge.pixel_error:.4f}  processor share {processor_share:.2f}")
-            processor["since"] = time.process_time()
+            processor_since = time.process_time()
 
     for index in plan.steps():
         losses.append(trainer.step())

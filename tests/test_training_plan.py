@@ -1,5 +1,5 @@
 """A timed budget plans its steps from the speed it measures, keeps its deadline, and shapes the
-learning rate over the steps it planned. A stand-in clock advances by a set time per step, so
+learning rate over the steps it planned. A stepped clock advances by a set time per step, so
 these tests run in milliseconds and every figure below can be worked out by hand."""
 
 from __future__ import annotations
@@ -9,21 +9,12 @@ import math
 
 import pytest
 
+from bench.gpu_plans import SteppedClock
 from unet_kit.budgets import BUDGETS, TrainingBudget
 from unet_kit.plan import CHECKED_EVERY, MEASURED_FROM_STEP, PLANNED_AT_STEP, TrainingPlan
 
 ONE_MINUTE = TrainingBudget("one minute", steps=1000, batch_size=1, tile_size=188, hidden_channels=2,
                             learning_rate=1e-3, minutes=1, warmup_steps=50)
-
-
-class SteppedClock:
-    """Reads ``now``; the training loop moves it on by the seconds a step takes."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class RecordingBar:

@@ -29,7 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.measure import label as connected_components
+
+from unet_kit.metrics import cells, membrane_mask
 
 
 def challenge_thresholds() -> list[float]:
@@ -44,7 +45,7 @@ def challenge_thresholds() -> list[float]:
 
 def true_cells(labels: np.ndarray) -> np.ndarray:
     """One slice's true cells: 4-connected regions of the label's cell pixels (> 0), membranes 0."""
-    return connected_components(np.asarray(labels) > 0, connectivity=1)
+    return cells(membrane_mask(labels))
 
 
 def flood_boundaries(cell_mask: np.ndarray) -> np.ndarray:
@@ -55,7 +56,7 @@ def flood_boundaries(cell_mask: np.ndarray) -> np.ndarray:
     """
     if not cell_mask.any():
         return np.ones(cell_mask.shape, dtype=np.int32)
-    labels = connected_components(cell_mask, connectivity=1).astype(np.int32)
+    labels = cells(~cell_mask).astype(np.int32)
     settled = cell_mask.copy()
     unreachable = np.iinfo(np.int32).max
     while True:
