@@ -13,11 +13,13 @@ batch or touch another student's results:
 
 Each step adds to the submission's ``SubmissionReport`` or says why grading stops there.
 Course directories live inside the output folder and are rebuilt on every run, which makes
-re-runs idempotent.
+re-runs idempotent. Student code writes only to the submission's scratch folder
+(``grader.scratch``), deleted when its grading ends: nothing it wrote reaches the results.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -50,6 +52,14 @@ from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
 from grader.report import BATCH_REPORT_NAME, CheckReport, Confinement, SubmissionReport
 from grader.sandbox import grading_policy, launcher_environment, prepare_kit
+from grader.scratch import (
+    DiskWatchdog,
+    copy_plain_file,
+    make_scratch,
+    remove_special_files,
+    remove_stale_scratch,
+    remove_tree,
+)
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Per student: the report the feedback reads.
@@ -82,7 +92,9 @@ class Grading:
     limits: GradingLimits
     groups: SubmissionGroups
     report: SubmissionReport
+    scratch: Path  # everything student code may write lives here (probe/, kernel/, runtime/)
     notebook: nbformat.NotebookNode | None = None
+    disk_limit_hit: bool = False
 
     @property
     def student_id(self) -> str:
@@ -152,18 +164,21 @@ def check_step(grading: Grading) -> CheckReport:
     workdir.mkdir(parents=True, exist_ok=True)
     notebook, report_file = workdir / NOTEBOOK_NAME, workdir / "check-report.json"
     nbformat.write(grading.notebook, notebook)
+    scratch = grading.scratch / "probe"
     command = [sys.executable, "-m", "grader.check", str(notebook), "--workdir", str(workdir),
-               "--report", str(report_file), "--kit", str(grading.kit),
+               "--report", str(report_file), "--kit", str(grading.kit), f"--scratch={scratch}",
                *[f"--hide={path}" for path in grading.hide],
                *[f"--cgroup={folder}" for folder in grading.groups.folders], *grading.limits.to_arguments()]
     try:
-        completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
-                                   timeout=grading.limits.submission_seconds)
+        with watch_disk(grading, scratch):
+            completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
+                                       timeout=grading.limits.submission_seconds)
     except subprocess.TimeoutExpired as timeout:
         raise StopGrading(f"checking took longer than {grading.limits.submission_seconds:g} s "
                           "and was stopped") from timeout
     finally:
         grading.groups.end_every_process()  # nothing the probe started outlives the check
+        remove_tree(scratch)
     if completed.returncode != 0 or not report_file.is_file():
         raise StopGrading("the checker failed: " + _last_error_line(completed.stdout + completed.stderr))
     checked = CheckReport.from_json(report_file.read_text())
@@ -187,23 +202,28 @@ def autograde_step(grading: Grading, checked: CheckReport) -> None:
     nbformat.write(take_out_cells(grading.notebook, stopped), submitted / NOTEBOOK_NAME)
     layers_file = grading.course_root / "kernel-layers.json"
     # ZeroMQ over Unix sockets (the kernel has no network): their paths must stay short.
-    with tempfile.TemporaryDirectory(prefix="unet-kernel-") as runtime:
-        write_kernel(grading, Path(runtime), layers_file)
-        try:
+    runtime, home = grading.scratch / "runtime", grading.scratch / "kernel"
+    runtime.mkdir(mode=0o700)
+    write_kernel(grading, home, runtime, layers_file)
+    try:
+        with watch_disk(grading, home):
             run_nbgrader(grading.course_root, "autograde", ASSIGNMENT, "--student", grading.student_id,
                          "--create", "--force", f"--Execute.timeout={grading.limits.kernel_cell_seconds:g}",
                          f"--KernelManager.ip={runtime}/kernel", timeout=grading.limits.submission_seconds,
                          environment={"JUPYTER_PATH": str(grading.course_root / "jupyter"),
-                                      "JUPYTER_RUNTIME_DIR": runtime, "TMPDIR": runtime})
-        except subprocess.TimeoutExpired as timeout:
-            raise StopGrading(f"no feedback: running the notebook took longer than "
-                              f"{grading.limits.submission_seconds:g} s") from timeout
-        except NbgraderError as error:
-            (grading.course_root / "autograde.log").write_text(str(error))
-            raise StopGrading(f"no feedback: nbgrader could not run the notebook "
-                              f"({_last_error_line(str(error))})") from error
-        finally:
-            grading.groups.end_every_process()
+                                      "JUPYTER_RUNTIME_DIR": str(runtime), "TMPDIR": str(runtime)})
+    except subprocess.TimeoutExpired as timeout:
+        raise StopGrading(f"no feedback: running the notebook took longer than "
+                          f"{grading.limits.submission_seconds:g} s") from timeout
+    except NbgraderError as error:
+        (grading.course_root / "autograde.log").write_text(str(error))
+        raise StopGrading(f"no feedback: nbgrader could not run the notebook "
+                          f"({_last_error_line(str(error))})") from error
+    finally:
+        grading.groups.end_every_process()
+        remove_tree(home)
+        remove_tree(runtime)
+        grading.report.notes.extend(remove_special_files(grading.course_root / "autograded"))
     grading.report.confinement.append(Confinement.load(layers_file) or Confinement(stage="kernel"))
     record_scores(grading.course_root, grading.report)
 
@@ -218,12 +238,14 @@ def feedback_step(grading: Grading) -> None:
                      f"--ShowStudentContentAsText.release={grading.course_root / 'release' / ASSIGNMENT / NOTEBOOK_NAME}")
     except NbgraderError as error:
         raise StopGrading("no feedback: nbgrader could not write it") from error
+    grading.report.notes.extend(remove_special_files(grading.course_root / "feedback"))
     html = grading.course_root / "feedback" / grading.student_id / ASSIGNMENT / NOTEBOOK_NAME.replace(".ipynb", ".html")
-    if not html.is_file():
-        raise StopGrading("no feedback: nbgrader could not write it")
     target = grading.output / "feedback" / f"{grading.student_id}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(html, target)
+    try:
+        copy_plain_file(html, target)
+    except OSError as error:
+        raise StopGrading("no feedback: nbgrader could not write it") from error
 
 
 def grade_one(grading: Grading) -> SubmissionReport:
@@ -240,19 +262,44 @@ def grade_one(grading: Grading) -> SubmissionReport:
         return grading.report
     try:
         autograde_step(grading, checked)
+        note_disk_limit(grading)
         feedback_step(grading)
     except StopGrading as stop:
+        note_disk_limit(grading)
         grading.report.notes.append(str(stop))
     return grading.report
 
 
-def write_kernel(grading: Grading, runtime: Path, layers_file: Path) -> None:
-    """A kernelspec that starts nbgrader's kernel inside the jail, for this student only."""
+@contextlib.contextmanager
+def watch_disk(grading: Grading, scratch: Path):
+    """While student code runs: where the jail could not mount its tmpfs, stop the submission at the disk limit."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with DiskWatchdog(scratch, grading.limits.disk_bytes, grading.limits.disk_files,
+                      stop=grading.groups.end_every_process) as watchdog:
+        yield
+    if watchdog.exceeded:
+        grading.disk_limit_hit = True
+
+
+def note_disk_limit(grading: Grading) -> None:
+    """One note when the code filled its scratch folder, in the probe or the kernel."""
+    if grading.disk_limit_hit or any(layers.disk_limit_reached for layers in grading.report.confinement):
+        note = (f"your code hit the disk limit: it may keep {grading.limits.disk_mb:g} MB "
+                f"(and {grading.limits.disk_files:g} files) in its working folder; what it wrote was deleted "
+                f"after grading, and your answers were graded for what they earned")
+        if note not in grading.report.notes:
+            grading.report.notes.append(note)
+
+
+def write_kernel(grading: Grading, home: Path, runtime: Path, layers_file: Path) -> None:
+    """A kernelspec that starts nbgrader's kernel inside the jail, for this student only.
+
+    The kernel works in ``home`` (its scratch tmpfs), not in nbgrader's autograded folder, and
+    may only bind its sockets in ``runtime``: nbgrader's folders hold nbgrader's files alone.
+    """
     course_root = grading.course_root
-    autograded = course_root / "autograded" / grading.student_id / ASSIGNMENT
-    autograded.mkdir(parents=True, exist_ok=True)
-    policy = grading_policy(course_root / "kernel-home", grading.kit, hidden=grading.hide, limits=grading.limits,
-                            stage="kernel", layers_file=layers_file, writable=[autograded, runtime],
+    policy = grading_policy(home, grading.kit, hidden=grading.hide, limits=grading.limits,
+                            stage="kernel", layers_file=layers_file, sockets_only=[runtime],
                             cgroups=grading.groups.folders).save(course_root / "kernel-policy.json")
     spec = course_root / "jupyter" / "kernels" / GRADING_KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
@@ -320,32 +367,45 @@ def summary_table(reports: list[SubmissionReport]) -> str:
 
 
 def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path],
-                 limits: GradingLimits) -> SubmissionReport:
-    """Grade one submission; a failure of the grader itself is reported, never raised into the batch."""
+                 limits: GradingLimits, scratch_root: Path) -> SubmissionReport:
+    """Grade one submission; a failure of the grader itself is reported, never raised into the batch.
+
+    ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
+    it is writable by its own code only, and deleted when grading ends.
+    """
     report = SubmissionReport(submission.student_id)
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
                               processes=limits.processes, memory_bytes=limits.memory_bytes)
+    scratch = Path(tempfile.mkdtemp(prefix="s-", dir=scratch_root))  # short: the kernel's socket paths lie inside
     try:
         with groups:
             course_root = student_course(template, output, submission.student_id)
-            return grade_one(Grading(submission, course_root, output, kit, hide, limits, groups, report))
+            return grade_one(Grading(submission, course_root, output, kit, hide, limits, groups, report, scratch))
     except Exception as error:  # noqa: BLE001 - reported in the summary with its type and message
         return SubmissionReport(submission.student_id, problem=f"the grader failed on this submission "
                                 f"({type(error).__name__}: {str(error)[:200]}); please report it")
+    finally:
+        remove_tree(scratch)
 
 
 def grade_here(template: Path, output: Path, submissions: list[Submission], hide: list[Path],
                limits: GradingLimits, progress=None) -> list[SubmissionReport]:
-    """Grade on this machine, ``limits.worker_count`` submissions at once."""
-    kit = prepare_kit(output)
-    reports = []
-    with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
-        futures = [pool.submit(grade_safely, template, output, submission, kit, hide, limits)
-                   for submission in submissions]
-        finished = as_completed(futures)
-        for future in progress(finished, total=len(futures)) if progress else finished:
-            reports.append(future.result())
-    return reports
+    """Grade on this machine, ``limits.worker_count`` submissions at once, in a scratch folder
+    (the kit, each submission's writable folders) that is deleted afterwards."""
+    remove_stale_scratch()
+    scratch_root = make_scratch("batch")
+    try:
+        kit = prepare_kit(scratch_root)
+        reports = []
+        with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
+            futures = [pool.submit(grade_safely, template, output, submission, kit, [*hide, scratch_root], limits,
+                                   scratch_root) for submission in submissions]
+            finished = as_completed(futures)
+            for future in progress(finished, total=len(futures)) if progress else finished:
+                reports.append(future.result())
+        return reports
+    finally:
+        remove_tree(scratch_root)
 
 
 def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,

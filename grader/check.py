@@ -8,7 +8,7 @@ values come from the oracles in ``grader.reference``, computed here; so monkeypa
 answers.
 
 ``python -m grader.check NOTEBOOK --workdir DIR --report REPORT.json [--hide FOLDER ...]
-[--cgroup FOLDER ...] [limits]`` writes a ``grader.report.CheckReport``.
+[--cgroup FOLDER ...] [--scratch FOLDER] [limits]`` writes a ``grader.report.CheckReport``.
 """
 
 from __future__ import annotations
@@ -117,11 +117,15 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
 
 
 def check_notebook(notebook_path: Path, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
-                   limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = ()) -> CheckReport:
-    """Run every task's hidden checks against one notebook, its cells in a confined probe."""
+                   limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = (),
+                   scratch: Path | None = None) -> CheckReport:
+    """Run every task's hidden checks against one notebook, its cells in a confined probe.
+
+    The probe's code writes only to ``scratch`` (by default a folder in ``workdir``).
+    """
     notebook = nbformat.read(notebook_path, as_version=4)
     kit = kit or prepare_kit(workdir)
-    home = workdir / "probe-home"
+    home = scratch or workdir / "probe-home"
     layers_file = workdir / "probe-layers.json"
     policy = grading_policy(home, kit, hidden=[*hide, workdir], limits=limits, stage="probe",
                             layers_file=layers_file, cgroups=cgroups).save(workdir / "probe-policy.json")
@@ -147,11 +151,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kit", type=Path, default=None)
     parser.add_argument("--hide", type=Path, action="append", default=[])
     parser.add_argument("--cgroup", type=Path, action="append", default=[], help="a cgroup folder the probe joins")
+    parser.add_argument("--scratch", type=Path, default=None, help="the only folder the probe's code may write")
     GradingLimits.add_arguments(parser)
     arguments = parser.parse_args(argv)
     arguments.workdir.mkdir(parents=True, exist_ok=True)
     report = check_notebook(arguments.notebook, arguments.workdir.resolve(), arguments.hide, arguments.kit,
-                            GradingLimits.from_arguments(arguments), arguments.cgroup)
+                            GradingLimits.from_arguments(arguments), arguments.cgroup, arguments.scratch)
     arguments.report.write_text(report.to_json())
 
 

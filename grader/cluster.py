@@ -2,7 +2,8 @@
 
 Workers need this repository and its environment (``pip install -r requirements-dev.txt``),
 Linux for the jail, and nothing shared with the client: each worker process grades in a
-scratch workspace of its own (a prepared course and kit, made once), and returns the
+scratch workspace of its own (a prepared course and kit, made once; a killed worker's is
+removed by the next worker that starts), and returns the
 submission's report and feedback page. Only the client writes the output folder and the
 class gradebook. A worker that dies mid-batch costs a rerun of its submission on another
 worker (the scheduler reschedules it); each submission's result is written once.
@@ -11,7 +12,6 @@ worker (the scheduler reschedules it); each submission's result is written once.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader.limits import GradingLimits
 from grader.report import SubmissionReport
+from grader.scratch import make_scratch, remove_stale_scratch
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ def worker_workspace() -> Workspace:
 
     with _workspace_lock:
         if _workspace is None:
-            root = Path(tempfile.mkdtemp(prefix="unet-grading-worker-"))
+            remove_stale_scratch()  # a killed worker's workspace, with whatever its submissions wrote
+            root = make_scratch("worker")
             _workspace = Workspace(root, prepare_course(root / "course"), prepare_kit(root))
         return _workspace
 
@@ -59,7 +61,7 @@ def grade_on_worker(student_id: str, notebook: bytes, limits: GradingLimits) -> 
     path.write_bytes(notebook)
     try:
         report = grade_safely(workspace.template, output, Submission(student_id, path), workspace.kit,
-                              hide=[workspace.root], limits=limits)
+                              hide=[workspace.root], limits=limits, scratch_root=workspace.root)
         feedback = output / "feedback" / f"{student_id}.html"
         return report.to_json(), feedback.read_bytes() if feedback.is_file() else None
     finally:

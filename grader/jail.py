@@ -13,10 +13,15 @@ everything the student's code starts inherits the confinement:
   ``setsid`` or not), and a new mount namespace with a fresh ``/proc`` (processes outside are
   invisible, so neither their ``environ`` nor their ``cmdline`` can be read) and an empty
   ``/run`` (no daemon's socket);
+* **scratch on a tmpfs**: the folders student code writes (its home and working folder) get a
+  tmpfs of the policy's size and file count in that mount namespace, so its files live in
+  memory (charged to its memory cgroup), never reach the grader's folders, and vanish with
+  the jail; the supervisor outside notes when the tmpfs fills up;
 * **Landlock** (Linux 5.13+, unprivileged): the process may read the whole filesystem except
   the folders that hold the repository, the submissions and the grading output, with the
   exceptions it needs (the helper package, the data, the virtual environment); it may write
-  only to its own folders; (ABI 4+) it may neither bind nor connect a TCP socket; (ABI 6+) it
+  only to its own folders, and in the kernel's connection folder make only sockets; (ABI 4+)
+  it may neither bind nor connect a TCP socket; (ABI 6+) it
   may not signal processes or reach abstract Unix sockets outside the jail;
 * **resource limits** per process: address space, file size, no core dumps;
 * **environment**: exactly the variables of the policy, none of the grader's own.
@@ -35,6 +40,7 @@ import platform
 import resource
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,9 +57,12 @@ _BIND_TCP, _CONNECT_TCP = 1 << 0, 1 << 1
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 _WRITE_DIRECTORY = sum(1 << bit for bit in range(4, 13))  # remove, make dir/file/socket/fifo/device/link
+_REMOVE_FILE, _MAKE_SOCKET = 1 << 5, 1 << 9
 _REFER, _TRUNCATE = 1 << 13, 1 << 14  # ABI 2 and ABI 3
 READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | _TRUNCATE
+#: In a folder of sockets (the kernel's ZeroMQ endpoints): read, bind a socket, remove it; no file, no link.
+SOCKETS_ONLY = READ | _MAKE_SOCKET | _REMOVE_FILE
 
 _CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -68,6 +77,11 @@ class Policy:
     hidden: list[str]                                  # unreadable folders (repository, submissions, output)
     readable: list[str] = field(default_factory=list)  # exceptions inside the hidden folders
     writable: list[str] = field(default_factory=list)  # read and write, e.g. the scratch folder
+    sockets_only: list[str] = field(default_factory=list)  # may bind sockets here, write nothing else
+    scratch: list[str] = field(default_factory=list)  # writable folders that get a tmpfs of their own
+    workdir: str | None = None  # the program starts here (after the tmpfs is mounted over it)
+    disk_bytes: int = DEFAULT_LIMITS.disk_bytes  # size of each scratch tmpfs
+    disk_files: int = DEFAULT_LIMITS.disk_files  # files (inodes) in each scratch tmpfs
     memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     file_size_bytes: int = DEFAULT_LIMITS.file_size_bytes
     cpu_seconds: int | None = None
@@ -189,6 +203,8 @@ def restrict_with_landlock(policy: Policy, layers: Confinement) -> None:
             _add_rule(ruleset, Path(path), READ, handled)
         for path in policy.writable:
             _add_rule(ruleset, Path(path), handled, handled)
+        for path in policy.sockets_only:
+            _add_rule(ruleset, Path(path), SOCKETS_ONLY, handled)
         _add_rule(ruleset, Path("/dev/null"), READ_FILE | WRITE_FILE, handled)
         _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
         _check(libc.syscall(_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
@@ -245,7 +261,7 @@ def enter_namespaces(layers: Confinement) -> bool:
 
 
 def private_mounts(policy: Policy, layers: Confinement) -> None:
-    """In the new mount namespace: this PID namespace's own ``/proc``, and empty masked folders."""
+    """In the new mount namespace: this PID namespace's own ``/proc``, empty masked folders, scratch tmpfs."""
     libc = _libc()
     try:
         _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "making mounts private")
@@ -257,6 +273,56 @@ def private_mounts(policy: Policy, layers: Confinement) -> None:
                        f"masking {folder}")
     except OSError:
         return  # reported: private_proc stays False, or the mask is missing
+    mount_scratch(policy, layers)
+
+
+def mount_scratch(policy: Policy, layers: Confinement) -> None:
+    """A tmpfs of ``disk_bytes`` and ``disk_files`` over each scratch folder; the layer holds if all mount."""
+    options = f"size={policy.disk_bytes},nr_inodes={policy.disk_files},mode=0700".encode()
+    for folder in policy.scratch:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        if _libc().mount(b"tmpfs", folder.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) != 0:
+            return  # reported: disk_limit_bytes stays 0, and the grader's watchdog stands in
+    layers.disk_limit_bytes = policy.disk_bytes if policy.scratch else 0
+
+
+def scratch_is_full(policy: Policy) -> bool:
+    """Whether a scratch tmpfs has (almost) no block or no inode left: its code hit the disk limit."""
+    for folder in policy.scratch:
+        try:
+            usage = os.statvfs(folder)
+        except OSError:
+            continue
+        if usage.f_blocks * usage.f_frsize > policy.disk_bytes:
+            continue  # not (yet) the tmpfs: the folder underneath
+        if usage.f_bavail * usage.f_frsize < 2**20 or usage.f_favail < 2:
+            return True
+    return False
+
+
+class DiskLimitRecorder:
+    """Run by the supervisor outside the jail: marks ``disk_limit_reached`` in the layers file once.
+
+    The supervisor shares the jail's mount namespace, so it sees the scratch tmpfs; it writes
+    the mark as soon as the tmpfs fills, so a later SIGKILL of the whole jail loses nothing.
+    """
+
+    def __init__(self, policy: Policy, layers_file: int | None):
+        self.policy, self.layers_file, self.recorded = policy, layers_file, False
+
+    def check(self) -> None:
+        if self.recorded or self.layers_file is None or not self.policy.scratch or not scratch_is_full(self.policy):
+            return
+        try:
+            layers = json.loads(os.pread(self.layers_file, 1 << 16, 0) or b"{}")
+        except ValueError:
+            return  # the jail has not written its layers yet
+        if not layers.get("disk_limit_bytes"):
+            return
+        layers["disk_limit_reached"] = True
+        os.ftruncate(self.layers_file, 0)
+        os.pwrite(self.layers_file, json.dumps(layers).encode(), 0)
+        self.recorded = True
 
 
 def _forward_signals(pid: int) -> None:
@@ -275,27 +341,41 @@ def _exit_code(status: int) -> int:
     return 128 - code if code < 0 else code
 
 
-def supervise(program: int, reap_all: bool) -> None:
-    """Pass signals on to ``program``, wait for it, exit as it did. As init, reap every orphan too."""
+def supervise(program: int, reap_all: bool, disk: DiskLimitRecorder | None = None) -> None:
+    """Pass signals on to ``program``, wait for it, exit as it did. As init, reap every orphan too.
+
+    With ``disk``, look at the scratch tmpfs four times a second while waiting.
+    """
     _forward_signals(program)
     while True:
-        pid, status = os.waitpid(-1 if reap_all else program, 0)
+        if disk is None:
+            pid, status = os.waitpid(-1 if reap_all else program, 0)
+        else:
+            pid, status = os.waitpid(program, os.WNOHANG)
+            if pid == 0:
+                disk.check()
+                time.sleep(0.25)
+                continue
         if pid == program:
+            if disk is not None:
+                disk.check()  # the tmpfs outlives the program while this process holds the namespace
             os._exit(_exit_code(status))  # as PID 1, this ends every process left in the namespace
 
 
 def confine(policy: Policy) -> None:
     """Confine this process as ``policy`` says; in a PID namespace, return as its init's child."""
     layers = Confinement(stage=policy.stage, environment_variables=len(policy.environment))
-    layers_file = (os.open(policy.layers_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    layers_file = (os.open(policy.layers_file, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
                    if policy.layers_file else None)  # opened now: the folder is hidden once confined
     join_cgroups(policy, layers)
     if enter_namespaces(layers):
         init = os.fork()
         if init:
-            supervise(init, reap_all=False)  # never returns
+            supervise(init, reap_all=False, disk=DiskLimitRecorder(policy, layers_file))  # never returns
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the supervisor killed: all end
         private_mounts(policy, layers)
+    if policy.workdir:
+        os.chdir(policy.workdir)  # after the mount: the working folder is the tmpfs, not what it covers
     os.environ.clear()
     os.environ.update(policy.environment)
     restrict_with_landlock(policy, layers)

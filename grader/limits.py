@@ -23,6 +23,9 @@ def _limit(default: float, help: str):
 class GradingLimits:
     memory_gb: float = _limit(6.0, "Memory of one submission: every process it runs, together (a memory cgroup), and each alone.")
     file_size_mb: int = _limit(256, "Largest file a submission's code may write.")
+    disk_mb: int = _limit(512, "Disk a submission's code may fill at once, in its scratch folder (a tmpfs in the jail, "
+                               "else a watchdog); deleted when its grading ends.")
+    disk_files: int = _limit(10000, "Files and folders a submission's code may make in its scratch folder.")
     processes: int = _limit(128, "Processes and threads one submission may run at once (a pids cgroup): a fork bomb stops here.")
     cell_seconds: float = _limit(30.0, "One notebook cell in the probe; a cell that runs longer is taken out and noted.")
     check_seconds: float = _limit(20.0, "One request of a hidden check; after one timeout the task's other checks are skipped.")
@@ -40,6 +43,10 @@ class GradingLimits:
     @property
     def file_size_bytes(self) -> int:
         return self.file_size_mb * MIB
+
+    @property
+    def disk_bytes(self) -> int:
+        return self.disk_mb * MIB
 
     @property
     def notebook_bytes(self) -> int:

@@ -92,6 +92,8 @@ class Confinement:
     process_cap: int = 0          # pids cgroup limit, 0: no cap
     memory_cgroup_bytes: int = 0  # the submission's memory cgroup limit, 0: per-process limit only
     environment_variables: int = 0
+    disk_limit_bytes: int = 0     # size of the scratch tmpfs, 0: no tmpfs (the grader's watchdog stands in)
+    disk_limit_reached: bool = False  # the submission's code filled its scratch tmpfs
 
     def missing(self) -> list[str]:
         """The layers that did not hold, in words an instructor can search the README for."""
@@ -106,6 +108,8 @@ class Confinement:
             gaps.append("process cap (pids cgroup)")
         if not self.memory_cgroup_bytes:
             gaps.append("memory per submission (memory cgroup)")
+        if not self.disk_limit_bytes:
+            gaps.append("disk limit (scratch tmpfs)")
         return gaps
 
     def describe(self) -> str:
@@ -114,7 +118,8 @@ class Confinement:
         return (f"{self.stage}: Landlock ABI {self.landlock_abi}, network: {network}, "
                 f"PID namespace: {'yes' if self.pid_namespace else 'no'}, "
                 f"process cap: {self.process_cap or 'none'}, "
-                f"memory cgroup: {f'{self.memory_cgroup_bytes / 2**30:g} GiB' if self.memory_cgroup_bytes else 'none'}")
+                f"memory cgroup: {f'{self.memory_cgroup_bytes / 2**30:g} GiB' if self.memory_cgroup_bytes else 'none'}, "
+                f"scratch tmpfs: {f'{self.disk_limit_bytes / 2**20:g} MiB' if self.disk_limit_bytes else 'none'}")
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))

@@ -56,11 +56,15 @@ def confined_environment(home: Path, kit: Path) -> dict[str, str]:
 
 
 def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLimits, stage: str,
-                   layers_file: Path, writable: list[Path] = (), cgroups: list[Path] = ()) -> Policy:
-    """Read everything but ``hidden`` and the repository (bar the kit); write only ``home`` and ``writable``.
+                   layers_file: Path, sockets_only: list[Path] = (), cgroups: list[Path] = ()) -> Policy:
+    """Read everything but ``hidden`` and the repository (bar the kit); write only ``home``.
 
-    ``layers_file`` receives the layers that held (``grader.report.Confinement``); it must lie
-    in a hidden folder, where the student's code cannot rewrite it.
+    ``home`` is the program's working folder, ``HOME`` and ``TMPDIR`` at once, and the jail
+    mounts a tmpfs of ``limits.disk_mb`` over it: student code writes nowhere else, and its
+    files end with the jail (``grader.scratch``). In ``sockets_only`` it may bind the kernel's
+    sockets and nothing more. ``layers_file`` receives the layers that held
+    (``grader.report.Confinement``); it must lie in a hidden folder, where the student's code
+    cannot rewrite it.
     """
     home.mkdir(parents=True, exist_ok=True)
     readable = [REPOSITORY_ROOT / name for name in READABLE_IN_REPOSITORY] + [kit]
@@ -70,7 +74,12 @@ def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLim
     return Policy(
         hidden=[str(REPOSITORY_ROOT), *(str(Path(p).resolve()) for p in hidden)],
         readable=[str(p) for p in readable],
-        writable=[str(home), *(str(p) for p in writable)],
+        writable=[str(home)],
+        sockets_only=[str(p) for p in sockets_only],
+        scratch=[str(home)],
+        workdir=str(home),
+        disk_bytes=limits.disk_bytes,
+        disk_files=limits.disk_files,
         memory_bytes=limits.memory_bytes,
         file_size_bytes=limits.file_size_bytes,
         environment=confined_environment(home, kit),

@@ -31,6 +31,7 @@ class Batch:
     output: Path
     victim: str = "solution"
     listener_port: int = 0  # TCP and UDP on 127.0.0.1, opened by the test while the batch runs
+    planted_secret: Path | None = None  # a file the grader can read (and so the jail): no byte may reach the output
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,58 @@ while started:
     os.wait()
     started -= 1
 """
+# -- what a submission leaves behind: links, special files, a full disk -----------------------------
+#: Every folder a cell can hope to write, as the code sees them (working folder, home, temporary files).
+WRITABLE_FOLDERS = """\
+import os, tempfile
+folders = {os.getcwd(), os.path.expanduser("~"), tempfile.gettempdir(), os.environ.get("TMPDIR", "."),
+           os.environ.get("IPYTHONDIR", "."), os.environ.get("MPLCONFIGDIR", ".")}
+"""
+
+
+def _leave_links(path: Path, batch: Batch) -> None:
+    source = WRITABLE_FOLDERS + f"""\
+for folder in sorted(folders):
+    for name, target in (("shadow", {str(batch.planted_secret)!r}), ("grades.csv", {str(batch.planted_secret)!r}),
+                         ("up", "/")):
+        try:
+            os.makedirs(folder, exist_ok=True)
+            os.symlink(target, os.path.join(folder, name))
+            print("linked", name)
+        except OSError as error:
+            print("could not link:", error.errno)
+"""
+    nbformat.write(_with_cell_after("crop", source), path)
+
+
+def _leave_fifo_and_hard_link(path: Path, batch: Batch) -> None:
+    source = WRITABLE_FOLDERS + f"""\
+for folder in sorted(folders):
+    for name, make in (("pipe", lambda where: os.mkfifo(where)),
+                       ("hard", lambda where: os.link({str(batch.planted_secret)!r}, where)),
+                       ("UNet_Assignment.html", lambda where: os.mkfifo(where))):
+        try:
+            make(os.path.join(folder, name))
+            print("made", name)
+        except OSError as error:
+            print("could not make:", error.errno)
+"""
+    nbformat.write(_with_cell_after("crop", source), path)
+
+
+FILLER_NAME = "disk-filler-3f9a"
+FILL_THE_DISK = f"""\
+written = 0
+try:
+    while True:  # 200 MB files until something stops it
+        with open(f"{FILLER_NAME}-{{written}}.bin", "wb") as handle:
+            handle.write(bytes(200 * 2**20))
+        written += 1
+except OSError as error:
+    print(f"the filler stopped after {{written}} files: {{error}}")
+"""
+
+
 #: Every script below carries this mark: a feedback page holds it only as inert text.
 XSS_MARK = "XSS-MARK-5e1f"
 RICH_OUTPUTS = f"""\
@@ -454,6 +507,10 @@ BAD_SUBMISSIONS = (
     BadSubmission("leaves_sleepers", _notebook(_with_cell_after("crop", LEAVE_SLEEPERS))),
     BadSubmission("fork_bomb", _notebook(_with_cell_after("crop", FORK_BOMB))),
     BadSubmission("html_and_scripts", _notebook(_html_everywhere())),
+    # what a submission leaves behind: graded for its work, nothing of it in the results
+    BadSubmission("leaves_links", _leave_links),
+    BadSubmission("leaves_fifo_and_hard_link", _leave_fifo_and_hard_link),
+    BadSubmission("fills_the_disk", _notebook(_with_cell_after("crop", FILL_THE_DISK)), note="hit the disk limit"),
     # files that break parsers
     BadSubmission("deeply_nested_json", _deeply_nested, not_graded="nested far deeper than any notebook"),
     BadSubmission("hundred_thousand_cells", _hundred_thousand_cells, not_graded="100,033 cells, more than the 2,000"),

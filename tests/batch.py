@@ -35,6 +35,8 @@ MAX_POINTS = {"crop": 2, "contracting_block": 3, "expanding_block": 4, "feature_
 FULL_MARKS = {task: (float(points), float(points)) for task, points in MAX_POINTS.items()}
 #: A made-up credential in the grader's environment: it must appear nowhere in the output.
 SECRET_VARIABLE, SECRET = "COURSE_API_TOKEN", f"secret-{secrets.token_hex(16)}"
+#: The content of a file beside the batch that the grader (and so the jail) can read, as ~/.ssh could be.
+PLANTED_SECRET = f"planted-{secrets.token_hex(16)}"
 BATCH_FIGURES: dict[str, str] = {}  # printed after the run by conftest
 
 
@@ -46,6 +48,7 @@ class GradedBatch:
     hashes_before: dict[Path, str] = field(default_factory=dict)
     reached_the_listener: list[str] = field(default_factory=list)
     reports: dict[str, SubmissionReport] = field(default_factory=dict)  # grading-report.json, by student
+    grader_pid: int = 0  # the grading process: its scratch folders carry this number
 
     @property
     def output(self) -> Path:
@@ -131,7 +134,9 @@ class Heartbeat(threading.Thread):
 
 def grade_batch(root: Path) -> GradedBatch:
     listener = Listener()
-    batch = Batch(root / "submissions", root / "graded", listener_port=listener.port)
+    batch = Batch(root / "submissions", root / "graded", listener_port=listener.port,
+                  planted_secret=root / "instructor-only.txt")
+    batch.planted_secret.write_text(PLANTED_SECRET)
     batch.submissions.mkdir()
     count = write_submissions(batch)
     watched = {path for case in BAD_SUBMISSIONS for path in targets_outside(batch, case.name)}
@@ -140,15 +145,16 @@ def grade_batch(root: Path) -> GradedBatch:
     heartbeat = Heartbeat()
     heartbeat.start()
     started = time.perf_counter()
-    completed = subprocess.run(
+    grader = subprocess.Popen(
         [sys.executable, "-m", "grader", "autograde", str(batch.submissions), "--out", str(batch.output)],
-        cwd=REPOSITORY_ROOT, capture_output=True, text=True, timeout=3600,
+        cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=os.environ | {SECRET_VARIABLE: SECRET},  # as an instructor's token would be
     )
+    stdout, stderr = grader.communicate(timeout=3600)
     elapsed = time.perf_counter() - started
     heartbeat.running = False
     listener.close()
-    assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    assert grader.returncode == 0, stdout[-5000:] + stderr[-5000:]
     delays = sorted(heartbeat.delays)
     BATCH_FIGURES["batch"] = f"{count} submissions graded in {elapsed:.0f} s ({elapsed / count:.1f} s each, 2 workers)"
     BATCH_FIGURES["heartbeat lateness"] = (f"median {1000 * delays[len(delays) // 2]:.0f} ms, "
@@ -159,4 +165,4 @@ def grade_batch(root: Path) -> GradedBatch:
             grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
     reports = {report.student_id: report for report in
                map(SubmissionReport.from_dict, json.loads((batch.output / BATCH_REPORT_NAME).read_text()))}
-    return GradedBatch(dict(grades), completed.stdout, batch, hashes_before, listener.received, reports)
+    return GradedBatch(dict(grades), stdout, batch, hashes_before, listener.received, reports, grader.pid)

@@ -14,7 +14,8 @@ from grader.report import CheckResult, Confinement, SubmissionReport, TaskResult
 from unet_kit.assignment import NOTEBOOK_NAME
 
 EVERY_LAYER = Confinement(stage="probe", landlock_abi=7, landlock_tcp=True, network_namespace=True,
-                          pid_namespace=True, private_proc=True, process_cap=128, memory_cgroup_bytes=2**30)
+                          pid_namespace=True, private_proc=True, process_cap=128, memory_cgroup_bytes=2**30,
+                          disk_limit_bytes=2**29)
 
 
 def test_submissions_are_found_as_files_or_folders_and_bad_names_are_reported(tmp_path):

@@ -7,7 +7,10 @@ The cases live in ``tests/bad_submissions.py``; they are graded in the shared ba
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +19,16 @@ import pytest
 from grader.feedback import REMOVED_OUTPUT
 from grader.jail import landlock_abi
 from grader.report import BATCH_REPORT_NAME, Confinement, SubmissionReport
-from tests.bad_submissions import BAD_SUBMISSIONS, HIDDEN_TEST_MARKERS, SLEEPER_MARKS, XSS_MARK, targets_outside
-from tests.batch import FULL_MARKS, MAX_POINTS, SECRET, file_hash
+from grader.scratch import SCRATCH_PREFIX
+from tests.bad_submissions import (
+    BAD_SUBMISSIONS,
+    FILLER_NAME,
+    HIDDEN_TEST_MARKERS,
+    SLEEPER_MARKS,
+    XSS_MARK,
+    targets_outside,
+)
+from tests.batch import FULL_MARKS, MAX_POINTS, PLANTED_SECRET, SECRET, file_hash
 
 pytestmark = pytest.mark.slow  # every test here reads the graded batch
 
@@ -162,3 +173,47 @@ def test_html_and_scripts_a_submission_displays_reach_the_feedback_as_text(grade
     assert REMOVED_OUTPUT in page  # the reader is told what was left out
     assert "A cell you wrote, shown as text" in page  # the markdown and raw cells, as text
 
+
+
+# -- what a submission leaves behind ---------------------------------------------------------------
+LEAVERS = ("leaves_links", "leaves_fifo_and_hard_link", "fills_the_disk")
+
+
+def entries_under(folder: Path):
+    """Every entry under ``folder`` with its lstat, links never followed."""
+    for parent, folders, files in os.walk(folder):
+        for name in folders + files:
+            path = Path(parent) / name
+            yield path, path.lstat()
+
+
+def test_no_byte_of_a_file_a_link_points_at_reaches_the_output(graded_batch):
+    assert "linked shadow" in (graded_batch.output / "feedback" / "leaves_links.html").read_text()  # the links were made
+    leaks = [path for path, info in entries_under(graded_batch.output)
+             if stat.S_ISREG(info.st_mode) and PLANTED_SECRET.encode() in path.read_bytes()]
+    assert leaks == []
+
+
+def test_the_output_holds_only_plain_files_and_folders(graded_batch):
+    secret = graded_batch.batch.planted_secret.stat()
+    special = [str(path) for path, info in entries_under(graded_batch.output)
+               if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode))
+               or (info.st_dev, info.st_ino) == (secret.st_dev, secret.st_ino)]
+    assert special == []
+
+
+def test_what_a_submission_wrote_is_gone_after_the_batch(graded_batch):
+    report = graded_batch.reports["fills_the_disk"]
+    if not any(layer.disk_limit_bytes for layer in report.confinement):
+        pytest.skip("no scratch tmpfs here: the watchdog stopped the filler (its note is checked with the others)")
+    feedback = (graded_batch.output / "feedback" / "fills_the_disk.html").read_text()
+    assert re.search(r"the filler stopped after [12] files: \[Errno 28\] No space left on device", feedback)
+    assert not [path for path, _ in entries_under(graded_batch.output.parent) if FILLER_NAME in path.name]
+    leftovers = [path.name for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-{graded_batch.grader_pid}-*")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("student", LEAVERS)
+def test_a_submissions_results_folder_stays_small(graded_batch, student):
+    size = sum(info.st_size for _, info in entries_under(graded_batch.output / "students" / student))
+    assert size < 5 * 2**20, f"{student}: {size / 2**20:.1f} MB"

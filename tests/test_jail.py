@@ -34,7 +34,7 @@ def run_jailed(tmp_path: Path, source: str, **policy_fields) -> tuple[subprocess
                     environment={"PATH": "/usr/bin:/bin", "HOME": str(home)}, stage="test",
                     layers_file=str(tmp_path / "layers.json"), **policy_fields).save(tmp_path / "policy.json")
     (tmp_path / "hidden").mkdir(exist_ok=True)
-    program = home / "program.py"
+    program = tmp_path / "program.py"  # beside the home folder: a scratch tmpfs would cover it
     program.write_text(source)
     completed = subprocess.run([sys.executable, "-m", "grader.jail", str(policy), "--", "/usr/bin/python3", str(program)],
                                env={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "COURSE_TOKEN": SECRET},
@@ -122,3 +122,73 @@ def test_the_layers_file_records_what_held(tmp_path):
     _, layers = run_jailed(tmp_path, "print('hello')")
     assert layers.stage == "test" and layers.landlock_abi == landlock_abi() and layers.environment_variables == 2
     assert json.loads((tmp_path / "layers.json").read_text())["stage"] == "test"
+
+
+DISK_FILLER = """\
+import os
+written = 0
+try:
+    for index in range(1000):
+        with open(f"fill-{index}", "wb") as handle:
+            handle.write(b"x" * 2**20)
+        written += 1
+except OSError as error:
+    print(f"stopped after {written} MiB: errno {error.errno}")
+print("working folder:", os.getcwd())
+"""
+
+
+def test_a_disk_filler_stops_at_the_scratch_tmpfs_and_leaves_nothing_on_disk(tmp_path):
+    home = tmp_path / "home"
+    completed, layers = run_jailed(tmp_path, DISK_FILLER, scratch=[str(home)], workdir=str(home),
+                                   disk_bytes=8 * 2**20, disk_files=100)
+    if not layers.disk_limit_bytes:
+        pytest.skip("no mount namespace here: the grader's watchdog stands in for the tmpfs")
+    stopped = re.search(r"stopped after (\d+) MiB: errno 28", completed.stdout)
+    assert stopped and int(stopped.group(1)) <= 8, completed.stdout + completed.stderr
+    assert f"working folder: {home}" in completed.stdout
+    assert layers.disk_limit_bytes == 8 * 2**20 and layers.disk_limit_reached
+    assert list(home.iterdir()) == []  # the files lived in the jail's tmpfs and ended with it
+
+
+def test_the_file_count_of_the_scratch_tmpfs_is_capped_too(tmp_path):
+    home = tmp_path / "home"
+    completed, layers = run_jailed(tmp_path, """\
+made = 0
+try:
+    for index in range(10_000):
+        open(f"empty-{index}", "w").close()
+        made += 1
+except OSError as error:
+    print(f"made {made} files: errno {error.errno}")
+""", scratch=[str(home)], workdir=str(home), disk_files=50)
+    if not layers.disk_limit_bytes:
+        pytest.skip("no mount namespace here: the grader's watchdog stands in for the tmpfs")
+    made = re.search(r"made (\d+) files: errno 28", completed.stdout)
+    assert made and int(made.group(1)) <= 50 and layers.disk_limit_reached, completed.stdout
+    assert list(home.iterdir()) == []
+
+
+def test_a_sockets_only_folder_takes_a_socket_but_no_file_link_or_fifo(tmp_path):
+    if landlock_abi() == 0:
+        pytest.skip("no Landlock on this kernel")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    completed, _ = run_jailed(tmp_path, f"""\
+import os, socket
+folder = {str(runtime)!r}
+attempts = {{
+    "file": lambda: open(os.path.join(folder, "file"), "w").close(),
+    "link": lambda: os.symlink("/etc/passwd", os.path.join(folder, "link")),
+    "fifo": lambda: os.mkfifo(os.path.join(folder, "fifo")),
+    "socket": lambda: socket.socket(socket.AF_UNIX).bind(os.path.join(folder, "socket")),
+}}
+for name, attempt in attempts.items():
+    try:
+        attempt()
+        print(name, "made")
+    except OSError as error:
+        print(name, "refused", error.errno)
+""", sockets_only=[str(runtime)])
+    assert completed.stdout.splitlines() == ["file refused 13", "link refused 13", "fifo refused 13", "socket made"]
+    assert [path.name for path in runtime.iterdir()] == ["socket"]

@@ -51,11 +51,23 @@ def test_submission_report_round_trips_and_totals_its_tasks():
 
 def test_missing_layers_name_what_did_not_hold():
     complete = Confinement(landlock_abi=7, landlock_tcp=True, network_namespace=True, pid_namespace=True,
-                           process_cap=128, memory_cgroup_bytes=2**30)
+                           process_cap=128, memory_cgroup_bytes=2**30, disk_limit_bytes=2**29)
     assert complete.missing() == []
     assert Confinement(landlock_abi=0, landlock_tcp=False).missing() == [
         "file confinement (Landlock)", "network isolation", "process clean-up (PID namespace)",
-        "process cap (pids cgroup)", "memory per submission (memory cgroup)"]
+        "process cap (pids cgroup)", "memory per submission (memory cgroup)", "disk limit (scratch tmpfs)"]
+
+
+def test_disk_limit_reaches_the_jail_as_a_tmpfs_over_the_only_writable_folder(tmp_path):
+    from grader.sandbox import grading_policy
+
+    limits = GradingLimits(disk_mb=64, disk_files=99)
+    policy = grading_policy(tmp_path / "home", tmp_path / "kit", hidden=[], limits=limits, stage="probe",
+                            layers_file=tmp_path / "layers.json", sockets_only=[tmp_path / "runtime"])
+    home = str(tmp_path / "home")
+    assert (policy.disk_bytes, policy.disk_files) == (64 * 2**20, 99)
+    assert policy.writable == policy.scratch == [home] and policy.workdir == home
+    assert policy.sockets_only == [str(tmp_path / "runtime")]
 
 
 def test_unreadable_layers_file_means_unknown_layers(tmp_path):
