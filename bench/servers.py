@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unet_kit.assignment import REPOSITORY_ROOT
-
 CLUSTER_START_TIMEOUT_S = 120
 
 
@@ -42,15 +40,18 @@ def dask_cluster(folder: Path, workers: int) -> Iterator[DaskCluster]:
     from distributed import Client
 
     port = free_port()
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)}
+    # As the README's recipe: the `dask` command, in a folder outside the repository, no PYTHONPATH
+    # (the kit is installed into the environment).
+    environment = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    dask = str(Path(sys.executable).parent / "dask")
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port),
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
          "--dashboard-address", ":0"], cwd=folder, env=environment, stdout=subprocess.DEVNULL,
         stderr=(folder / "scheduler.log").open("w"))
     cluster = DaskCluster(f"tcp://127.0.0.1:{port}", scheduler)
     try:
         cluster.workers = [subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.address, "--nthreads", "1", "--no-nanny",
+            [dask, "worker", cluster.address, "--nthreads", "1", "--no-nanny",
              "--name", f"worker-{index}", "--dashboard-address", ":0", "--local-directory", str(folder / f"w{index}")],
             cwd=folder, env=environment, stdout=subprocess.DEVNULL, stderr=(folder / f"worker-{index}.log").open("w"),
             start_new_session=True) for index in range(workers)]

@@ -3,7 +3,8 @@
 ``python -m grader generate`` regenerates the student notebook from the solution notebook;
 ``python -m grader autograde SUBMISSIONS --out OUT`` grades a class with real nbgrader;
 ``python -m grader report OUT [OUT ...]`` rebuilds the class report from grading runs;
-``python -m grader release OUT --repository URL`` writes the student copy.
+``python -m grader release OUT --repository URL`` writes the student copy;
+``python -m grader course DIR`` makes an nbgrader course directory that grades with the kit.
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ def autograde(arguments: argparse.Namespace) -> int:
     from grader.class_report import CHECKS_CSV, CLASS_REPORT
     from grader.gradebook import default_gradebook_url
     from grader.report import BATCH_REPORT_NAME
+    from grader.submissions_folder import FolderMistake
 
-    if not arguments.submissions.is_dir():
-        raise SystemExit(f"{arguments.submissions} is not a folder of submissions")
     started = time.perf_counter()
     try:
         reports = autograde_folder(
@@ -49,6 +49,9 @@ def autograde(arguments: argparse.Namespace) -> int:
             progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
             scheduler=arguments.scheduler, gradebook=arguments.gradebook,
         )
+    except FolderMistake as mistake:
+        print(f"error: {mistake}", file=sys.stderr)
+        return 2
     except ClassGradebookError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
@@ -88,6 +91,19 @@ def report(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def course(arguments: argparse.Namespace) -> int:
+    """Make or update an nbgrader course directory whose own commands grade with the kit."""
+    from grader.course_setup import NEXT_STEPS, make_course
+
+    try:
+        made = make_course(arguments.directory, arguments.course_id, arguments.exchange, arguments.assignment)
+    except ValueError as problem:
+        raise SystemExit(f"error: {problem}") from None
+    print("\n".join(made.notes))
+    print(NEXT_STEPS.format(root=made.root, assignment=made.assignment))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,15 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     generate_command.set_defaults(handler=generate)
     autograde_command = commands.add_parser("autograde", help=autograde.__doc__)
     autograde_command.add_argument("submissions", type=Path,
-                                   help="folder of <student_id>/UNet_Assignment.ipynb or <student_id>.ipynb")
+                                   help="folder of <student_id>.ipynb, <student_id>/UNet_Assignment.ipynb or "
+                                        "nbgrader's <student_id>/<assignment>/UNet_Assignment.ipynb")
     autograde_command.add_argument("--out", type=Path, required=True, help="where results go")
     autograde_command.add_argument("--scheduler", default=None,
                                    help="a dask.distributed scheduler (tcp://HOST:PORT) to grade on; default: this machine")
     autograde_command.add_argument("--gradebook", default=None,
                                    help="the class gradebook's SQLAlchemy URL, as nbgrader's db_url "
-                                        "(default: sqlite:///OUT/gradebook.db; postgresql://... for a server)")
+                                        "or a path to an SQLite file (default: OUT/gradebook.db; postgresql://... for a server)")
     GradingLimits.add_arguments(autograde_command)
     autograde_command.set_defaults(handler=autograde)
+    course_command = commands.add_parser("course", help=course.__doc__)
+    course_command.add_argument("directory", type=Path, help="the course directory (made if absent)")
+    course_command.add_argument("--course-id", default="unet-isbi2012", help="nbgrader's course id")
+    course_command.add_argument("--exchange", type=Path, default=None,
+                                help="the exchange root students and instructors share (default: nbgrader's)")
+    course_command.add_argument("--assignment", default="unet", help="the assignment's name in nbgrader")
+    course_command.set_defaults(handler=course)
     release_command = commands.add_parser("release", help=release.__doc__)
     release_command.add_argument("out", type=Path, help="a new folder outside this repository")
     release_command.add_argument("--repository", required=True,

@@ -60,16 +60,10 @@ from grader.scratch import (
     remove_stale_scratch,
     remove_tree,
 )
+from grader.submissions_folder import Submission, find_submissions, gradebook_url
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Per student: the report the feedback reads.
 STUDENT_REPORT_NAME = "submission-report.json"
-
-
-@dataclass
-class Submission:
-    student_id: str
-    notebook: Path
 
 
 class ClassGradebookError(RuntimeError):
@@ -95,36 +89,15 @@ class Grading:
     scratch: Path  # everything student code may write lives here (probe/, kernel/, runtime/)
     notebook: nbformat.NotebookNode | None = None
     disk_limit_hit: bool = False
+    release: Path | None = None  # the release notebook, when not in ``course_root``'s release folder
 
     @property
     def student_id(self) -> str:
         return self.submission.student_id
 
-
-def find_submissions(folder: Path) -> tuple[list[Submission], list[SubmissionReport]]:
-    """``<id>/UNet_Assignment.ipynb`` and ``<id>.ipynb`` entries, plus reports for unusable ones."""
-    submissions, unusable = [], []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            student_id, notebook = entry.name, entry / NOTEBOOK_NAME
-            if not notebook.is_file():
-                notebooks = sorted(entry.glob("*.ipynb"))
-                if len(notebooks) != 1:
-                    unusable.append(SubmissionReport(student_id, problem=f"no {NOTEBOOK_NAME} in {entry.name}/"))
-                    continue
-                notebook = notebooks[0]
-        elif entry.suffix == ".ipynb":
-            student_id, notebook = entry.stem, entry
-        else:
-            continue
-        if not STUDENT_ID.match(student_id):
-            unusable.append(SubmissionReport(student_id, problem="the student id may hold only letters, "
-                                             "digits, '.', '_' and '-'"))
-            continue
-        submissions.append(Submission(student_id, notebook))
-    return submissions, unusable
+    @property
+    def release_notebook(self) -> Path:
+        return self.release or self.course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
 
 
 def prepare_course(course_root: Path) -> Path:
@@ -150,7 +123,7 @@ def normalise_step(grading: Grading) -> None:
     submitted = read_json(grading.submission.notebook, grading.limits)
     if submitted.problem:
         raise StopGrading(submitted.problem)
-    release = nbformat.read(grading.course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
+    release = nbformat.read(grading.release_notebook, as_version=4)
     normalised = normalise(submitted.raw, release, grading.limits)
     if normalised.problem:
         raise StopGrading(normalised.problem)
@@ -373,7 +346,7 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
     it is writable by its own code only, and deleted when grading ends.
     """
-    report = SubmissionReport(submission.student_id)
+    report = SubmissionReport(submission.student_id, notes=list(submission.notes))
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
                               processes=limits.processes, memory_bytes=limits.memory_bytes)
     scratch = Path(tempfile.mkdtemp(prefix="s-", dir=scratch_root))  # short: the kernel's socket paths lie inside
@@ -413,22 +386,25 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
     """Grade every submission in ``submissions_folder``, here or on the Dask cluster at ``scheduler``;
     into ``output`` write grades.csv, the grading report, checks.csv, the class report and the
     feedback, and every score into the class gradebook at ``gradebook`` (SQLite in ``output`` by default)."""
+    submissions, reports = find_submissions(submissions_folder)  # an instructor's mistake stops here, before anything
+    url = gradebook_url(gradebook) if gradebook else default_gradebook_url(output)
     output.mkdir(parents=True, exist_ok=True)
     for stale in ("feedback", "students"):
         shutil.rmtree(output / stale, ignore_errors=True)
     template = prepare_course(output / "course")
-    submissions, reports = find_submissions(submissions_folder)
     if scheduler:
         from grader.cluster import grade_on_cluster
 
         reports += grade_on_cluster(submissions, output, scheduler, limits, progress)
+        notes = {submission.student_id: submission.notes for submission in submissions}
+        for report in reports:
+            report.notes[:0] = notes.get(report.student_id, [])
     else:
         reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve()],
                               limits, progress)
     write_grades(reports, output / "grades.csv")
     write_batch_report(reports, output / BATCH_REPORT_NAME)
     write_class_files(reports, output)
-    url = gradebook or default_gradebook_url(output)
     try:
         record_class_gradebook(url, template, reports)
     except Exception as error:  # noqa: BLE001 - every other result is written; say what this one lacks

@@ -35,9 +35,10 @@ class AddGradingReport(Preprocessor):
     report = Unicode("", help="the submission's report (grader.report.SubmissionReport as JSON)").tag(config=True)
 
     def preprocess(self, nb, resources):
-        if not self.report or not Path(self.report).is_file():
+        path = Path(self.report) if self.report else _in_course(self, resources, "report_file")
+        if path is None or not path.is_file():
             return nb, resources
-        report = SubmissionReport.from_json(Path(self.report).read_text())
+        report = SubmissionReport.from_json(path.read_text())
         for cell in nb.cells:
             grading = cell.metadata.get("nbgrader", {})
             task = report.task(task_of_test_cell(grading.get("grade_id", "")))
@@ -51,6 +52,15 @@ class AddGradingReport(Preprocessor):
                 f"**Notes from the grader.** Your notebook was graded after these repairs or "
                 f"problems:\n\n{items}"))
         return nb, resources
+
+
+def _in_course(preprocessor: Preprocessor, resources: dict, what: str) -> Path | None:
+    """In an instructor's nbgrader course, this submission's ``what`` (``grader.nbgrader_preprocessors``)."""
+    if "nbgrader" not in resources:
+        return None
+    from grader.nbgrader_preprocessors import CourseSubmission
+
+    return getattr(CourseSubmission.of(preprocessor, resources), what)
 
 
 #: Output types that reach the feedback: plain text, and pictures that are nothing but base64.
@@ -76,7 +86,8 @@ class ShowStudentContentAsText(Preprocessor):
     release = Unicode("", help="the release notebook, whose markdown and grade ids are trusted").tag(config=True)
 
     def preprocess(self, nb, resources):
-        release = nbformat.read(self.release, as_version=4) if self.release else nbformat.v4.new_notebook()
+        path = Path(self.release) if self.release else _in_course(self, resources, "release")
+        release = nbformat.read(path, as_version=4) if path and path.is_file() else nbformat.v4.new_notebook()
         self.trusted_markdown = {cell.source for cell in release.cells if cell.cell_type == "markdown"}
         self.grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release.cells} - {None}
         return super().preprocess(nb, resources)

@@ -64,10 +64,16 @@ def record_students(url: str, reports: list[SubmissionReport]) -> int:
     return len(graded)
 
 
-def set_task_scores(gradebook: Gradebook, report: SubmissionReport) -> None:
-    """Each task's score from the checker as the auto score of its test cell, over what the kernel earned."""
-    notebook = NOTEBOOK_NAME.removesuffix(".ipynb")
+def set_task_scores(gradebook: Gradebook, report: SubmissionReport, assignment: str = ASSIGNMENT,
+                    notebook: str = NOTEBOOK_NAME.removesuffix(".ipynb")) -> None:
+    """Each task's score from the checker as the auto score of its test cell, over what the kernel earned.
+
+    A score the checker gave needs no manual grading, unless a grader already set one by hand
+    (nbgrader's own rule: then formgrader asks them to look again). Manual scores, comments and
+    extra credit are never touched.
+    """
     for task in report.tasks:
-        grade = gradebook.find_grade(grade_id_of_test_cell(task.task), notebook, ASSIGNMENT, report.student_id)
+        grade = gradebook.find_grade(grade_id_of_test_cell(task.task), notebook, assignment, report.student_id)
         grade.auto_score = task.score
+        grade.needs_manual_grade = grade.manual_score is not None
     gradebook.db.commit()
