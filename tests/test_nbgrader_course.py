@@ -163,14 +163,14 @@ def test_manual_grades_comments_and_extra_credit_survive_a_regrade_and_reach_the
     with Gradebook(url, COURSE_ID) as gradebook:
         grade = gradebook.find_grade(grade_id_of_test_cell("expanding_block"), NOTEBOOK_ID, "unet", "bob")
         grade.extra_credit = 1.0
-        comment = gradebook.find_comment(grade_id_of_test_cell("expanding_block"), NOTEBOOK_ID, "unet", "bob")
+        comment = gradebook.find_comment("expanding_block", NOTEBOOK_ID, "unet", "bob")  # on the answer cell
         comment.manual_comment = "Look at bilinear interpolation again."
         gradebook.db.commit()
     before = term.task_scores("bob")
     term.instructor_runs("autograde", "unet", "--force", "--CourseDirectory.student_id=bob")
     with Gradebook(url, COURSE_ID) as gradebook:
         grade = gradebook.find_grade(grade_id_of_test_cell("expanding_block"), NOTEBOOK_ID, "unet", "bob")
-        comment = gradebook.find_comment(grade_id_of_test_cell("expanding_block"), NOTEBOOK_ID, "unet", "bob")
+        comment = gradebook.find_comment("expanding_block", NOTEBOOK_ID, "unet", "bob")
         assert grade.extra_credit == 1.0 and comment.manual_comment == "Look at bilinear interpolation again."
     assert term.task_scores("bob") == before
     term.instructor_runs("export", "--to", str(term.root / "grades.csv"))
