@@ -346,7 +346,7 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
     it is writable by its own code only, and deleted when grading ends.
     """
-    report = SubmissionReport(submission.student_id, notes=list(submission.notes))
+    report = SubmissionReport(submission.student_id, notes=list(submission.notes), timestamp=submission.timestamp)
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
                               processes=limits.processes, memory_bytes=limits.memory_bytes)
     scratch = Path(tempfile.mkdtemp(prefix="s-", dir=scratch_root))  # short: the kernel's socket paths lie inside
@@ -396,9 +396,11 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
         from grader.cluster import grade_on_cluster
 
         reports += grade_on_cluster(submissions, output, scheduler, limits, progress)
-        notes = {submission.student_id: submission.notes for submission in submissions}
+        by_id = {submission.student_id: submission for submission in submissions}
         for report in reports:
-            report.notes[:0] = notes.get(report.student_id, [])
+            if report.student_id in by_id:  # what the folder says, which the workers never saw
+                report.notes[:0] = by_id[report.student_id].notes
+                report.timestamp = by_id[report.student_id].timestamp
     else:
         reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve()],
                               limits, progress)

@@ -4,7 +4,8 @@ Each submission is graded in its own course copy (its own SQLite gradebook), her
 cluster's worker; at the end the collecting process writes every student's scores into the
 class gradebook at ``--gradebook`` (any SQLAlchemy URL, as nbgrader's ``db_url``; by default
 ``sqlite:///OUT/gradebook.db``), so ``nbgrader export`` and formgrader read the class as any
-nbgrader course's. Re-grading a student replaces their submission, never adds a second.
+nbgrader course's. Re-grading a student updates their one submission: manual grades, comments,
+extra credit and the submission's timestamp stay.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
 
 from grader.course import ASSIGNMENT, NOTEBOOK_NAME, run_nbgrader
 from grader.report import SubmissionReport
@@ -50,18 +52,32 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def record_students(url: str, reports: list[SubmissionReport]) -> int:
-    """Each graded student's submission, replacing an earlier one, with the checker's task scores."""
+    """Each graded student's submission with the checker's task scores and its timestamp.
+
+    A re-grade updates the student's one submission in place, as nbgrader's own autograde does:
+    the auto scores change; manual scores, comments and extra credit stay.
+    """
     graded = [report for report in reports if report.graded]
     with Gradebook(url) as gradebook:
         for report in graded:
             gradebook.update_or_create_student(report.student_id)
-            try:
-                gradebook.remove_submission(ASSIGNMENT, report.student_id)
-            except MissingEntry:
-                pass
-            gradebook.add_submission(ASSIGNMENT, report.student_id)
+            timestamp = _parsed(report.timestamp)
+            if timestamp:
+                gradebook.update_or_create_submission(ASSIGNMENT, report.student_id, timestamp=timestamp)
+            else:
+                gradebook.update_or_create_submission(ASSIGNMENT, report.student_id)
             set_task_scores(gradebook, report)
     return len(graded)
+
+
+def _parsed(timestamp: str | None):
+    """nbgrader's reading of a ``timestamp.txt``; None for none or an unreadable one."""
+    if not timestamp:
+        return None
+    try:
+        return parse_utc(timestamp)
+    except (ValueError, OverflowError):
+        return None
 
 
 def set_task_scores(gradebook: Gradebook, report: SubmissionReport, assignment: str = ASSIGNMENT,

@@ -160,6 +160,7 @@ class SubmissionReport:
     notes: list[str] = field(default_factory=list)
     problem: str | None = None
     confinement: list[Confinement] = field(default_factory=list)
+    timestamp: str | None = None  # when it was submitted, as nbgrader's timestamp.txt beside it says
 
     @property
     def graded(self) -> bool:
@@ -186,7 +187,8 @@ class SubmissionReport:
     def from_dict(cls, data: dict) -> SubmissionReport:
         return cls(student_id=data["student_id"], notes=list(data["notes"]), problem=data["problem"],
                    tasks=[TaskResult.from_dict(task) for task in data["tasks"]],
-                   confinement=[Confinement(**layers) for layers in data["confinement"]])
+                   confinement=[Confinement(**layers) for layers in data["confinement"]],
+                   timestamp=data.get("timestamp"))
 
     @classmethod
     def from_json(cls, text: str) -> SubmissionReport:

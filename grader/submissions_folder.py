@@ -35,6 +35,14 @@ class Submission:
     notebook: Path
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def timestamp(self) -> str | None:
+        """nbgrader's ``timestamp.txt`` beside the notebook (``collect`` and ``submit`` write it), if any."""
+        try:
+            return (self.notebook.parent / "timestamp.txt").read_text(encoding="utf-8").strip()[:100] or None
+        except (OSError, UnicodeDecodeError):
+            return None
+
 
 def check_folder(folder: Path) -> None:
     """One clear line for a folder that is one student's, or an nbgrader course directory."""

@@ -28,7 +28,7 @@ def test_nbgraders_nested_layout_is_read_as_it_is(tmp_path):
     (tmp_path / "alice" / "unet" / "timestamp.txt").write_text("2026-12-01 10:00:00 UTC")
     submissions, unusable = find_submissions(tmp_path)
     assert [(s.student_id, s.notebook) for s in submissions] == [("alice", tmp_path / "alice" / "unet" / NOTEBOOK_NAME)]
-    assert unusable == []
+    assert submissions[0].timestamp == "2026-12-01 10:00:00 UTC" and unusable == []
 
 
 def test_one_students_folder_given_as_the_class_is_refused_with_what_to_pass(tmp_path):
