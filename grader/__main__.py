@@ -40,15 +40,27 @@ def autograde(arguments: argparse.Namespace) -> int:
     from grader.class_report import CHECKS_CSV, CLASS_REPORT
     from grader.gradebook import default_gradebook_url
     from grader.report import BATCH_REPORT_NAME
-    from grader.submissions_folder import FolderMistake
+    from grader.submissions_folder import FolderMistake, course_submissions
 
     started = time.perf_counter()
     try:
+        if (arguments.submissions is None) == (arguments.course is None):
+            raise FolderMistake("give either a folder of submissions or --course DIR (an nbgrader course)")
+        if arguments.course:
+            arguments.submissions = course_submissions(arguments.course, arguments.assignment)
+            arguments.out = arguments.out or arguments.course / "unet-grading"
+            arguments.gradebook = arguments.gradebook or f"sqlite:///{arguments.course.resolve() / 'gradebook.db'}"
+        elif arguments.out is None:
+            raise FolderMistake("say where results go: --out FOLDER")
         reports = autograde_folder(
             arguments.submissions, arguments.out, GradingLimits.from_arguments(arguments),
             progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
             scheduler=arguments.scheduler, gradebook=arguments.gradebook,
         )
+        if arguments.course:
+            from grader.course_results import write_into_course
+
+            write_into_course(arguments.course, arguments.out, reports, arguments.assignment)
     except FolderMistake as mistake:
         print(f"error: {mistake}", file=sys.stderr)
         return 2
@@ -111,10 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     generate_command.add_argument("--output", type=Path, default=STUDENT_NOTEBOOK)
     generate_command.set_defaults(handler=generate)
     autograde_command = commands.add_parser("autograde", help=autograde.__doc__)
-    autograde_command.add_argument("submissions", type=Path,
+    autograde_command.add_argument("submissions", type=Path, nargs="?", default=None,
                                    help="folder of <student_id>.ipynb, <student_id>/UNet_Assignment.ipynb or "
                                         "nbgrader's <student_id>/<assignment>/UNet_Assignment.ipynb")
-    autograde_command.add_argument("--out", type=Path, required=True, help="where results go")
+    autograde_command.add_argument("--course", type=Path, default=None,
+                                   help="an nbgrader course: grade its submitted/ folder and write autograded/, "
+                                        "feedback/ and its gradebook, as nbgrader autograde would")
+    autograde_command.add_argument("--assignment", default="unet", help="with --course: the assignment's name")
+    autograde_command.add_argument("--out", type=Path, default=None,
+                                   help="where results go (with --course: DIR/unet-grading by default)")
     autograde_command.add_argument("--scheduler", default=None,
                                    help="a dask.distributed scheduler (tcp://HOST:PORT) to grade on; default: this machine")
     autograde_command.add_argument("--gradebook", default=None,

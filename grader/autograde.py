@@ -60,7 +60,7 @@ from grader.scratch import (
     remove_stale_scratch,
     remove_tree,
 )
-from grader.submissions_folder import Submission, find_submissions, gradebook_url
+from grader.submissions_folder import Submission, find_submissions, folders_beside, gradebook_url
 
 #: Per student: the report the feedback reads.
 STUDENT_REPORT_NAME = "submission-report.json"
@@ -402,8 +402,8 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
                 report.notes[:0] = by_id[report.student_id].notes
                 report.timestamp = by_id[report.student_id].timestamp
     else:
-        reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve()],
-                              limits, progress)
+        reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve(),
+                                                              *folders_beside(submissions_folder)], limits, progress)
     write_grades(reports, output / "grades.csv")
     write_batch_report(reports, output / BATCH_REPORT_NAME)
     write_class_files(reports, output)

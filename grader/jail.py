@@ -84,7 +84,6 @@ class Policy:
     disk_files: int = DEFAULT_LIMITS.disk_files  # files (inodes) in each scratch tmpfs
     memory_bytes: int = DEFAULT_LIMITS.memory_bytes
     file_size_bytes: int = DEFAULT_LIMITS.file_size_bytes
-    cpu_seconds: int | None = None
     environment: dict[str, str] = field(default_factory=dict)  # the program's whole environment
     cgroups: list[str] = field(default_factory=list)  # cgroup folders of the submission, to join
     masked: list[str] = field(default_factory=lambda: ["/run"])  # shown empty in the mount namespace
@@ -214,12 +213,13 @@ def restrict_with_landlock(policy: Policy, layers: Confinement) -> None:
 
 
 def limit_resources(policy: Policy) -> None:
-    """Memory, file size and CPU limits per process; a core dump of a huge process is never written."""
+    """Memory and file size limits per process; a core dump of a huge process is never written.
+
+    No CPU-time limit: the probe and nbgrader stop cells by wall-clock time (``grader.limits``).
+    """
     resource.setrlimit(resource.RLIMIT_AS, (policy.memory_bytes, policy.memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (policy.file_size_bytes, policy.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if policy.cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (policy.cpu_seconds, policy.cpu_seconds + 5))
 
 
 def join_cgroups(policy: Policy, layers: Confinement) -> None:

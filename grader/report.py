@@ -121,9 +121,6 @@ class Confinement:
                 f"memory cgroup: {f'{self.memory_cgroup_bytes / 2**30:g} GiB' if self.memory_cgroup_bytes else 'none'}, "
                 f"scratch tmpfs: {f'{self.disk_limit_bytes / 2**20:g} MiB' if self.disk_limit_bytes else 'none'}")
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self)))
-
     @classmethod
     def load(cls, path: Path) -> Confinement | None:
         try:

@@ -127,3 +127,36 @@ def find_submissions(folder: Path) -> tuple[list[Submission], list[SubmissionRep
         found = _one_notebook(entry, student_id) if entry.is_dir() else Submission(student_id, entry)
         (submissions if isinstance(found, Submission) else unusable).append(found)
     return submissions, unusable
+
+
+def course_submissions(course: Path, assignment: str) -> Path:
+    """``--course DIR``: the course's ``submitted/`` folder, checked to be an nbgrader course's."""
+    from unet_kit.assignment import ASSIGNMENT
+
+    if assignment != ASSIGNMENT:
+        raise FolderMistake(f"`python -m grader autograde --course` grades the kit's assignment {ASSIGNMENT!r}; "
+                            f"for {assignment!r} run `nbgrader autograde {assignment}` in {course}")
+    submitted = course / "submitted"
+    if not submitted.is_dir():
+        raise FolderMistake(f"{course} has no submitted/ folder: is it an nbgrader course where "
+                            f"`nbgrader collect {assignment}` ran?")
+    return submitted
+
+
+def folders_beside(submissions: Path) -> list[Path]:
+    """What confined code may not read besides the submissions: when they are an nbgrader course's
+    ``submitted/``, the whole course (its source holds the solution and the hidden tests, its
+    gradebook every grade) and the exchange its config names."""
+    course = submissions.resolve().parent
+    if not ((course / "nbgrader_config.py").is_file() or (course / "source").is_dir()):
+        return []
+    hidden = [course]
+    try:
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        if "root" in config.get("Exchange", {}):
+            hidden.append(Path(config.Exchange.root).resolve())
+    except Exception:  # noqa: BLE001 - an unreadable config hides the course all the same
+        pass
+    return [folder for folder in hidden if folder.is_dir()]

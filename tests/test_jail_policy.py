@@ -66,7 +66,7 @@ def test_a_folder_inside_a_hidden_folder_stays_hidden(course):
 def test_a_policy_reads_back_from_its_file_as_it_was_saved(tmp_path):
     policy = Policy(hidden=["/srv/course", "/srv/submissions"], readable=["/srv/course/unet_kit"],
                     writable=[str(tmp_path / "scratch")], memory_bytes=2 * 2**30, file_size_bytes=2**20,
-                    cpu_seconds=90, environment={"PYTHONPATH": "/srv/course", "MPLBACKEND": "Agg"})
+                    environment={"PYTHONPATH": "/srv/course", "MPLBACKEND": "Agg"})
     path = policy.save(tmp_path / "policy.json")
     assert path == tmp_path / "policy.json"
     assert json.loads(path.read_text())["hidden"] == ["/srv/course", "/srv/submissions"]  # plain JSON, not a pickle

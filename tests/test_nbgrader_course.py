@@ -5,7 +5,8 @@ own, fetch the assignment, run its set-up cells in the fetched folder, fill it i
 answer, a wrong crop, a nearest-neighbour expanding block) and submit. The instructor collects,
 autogrades, writes and releases feedback and exports, as nbgrader's documentation teaches: the
 scores are the kit's (equal to ``python -m grader autograde`` on the same notebooks in the test
-batch), each student's page names their misconception, and manual grading survives a re-grade.
+batch), each student's page names their misconception, and manual grading survives a re-grade
+by nbgrader's command and by the kit's (``python -m grader autograde --course``).
 Every command runs as an instructor's shell would: the kit's environment, no ``PYTHONPATH``.
 """
 
@@ -179,6 +180,25 @@ def test_manual_grades_comments_and_extra_credit_survive_a_regrade_and_reach_the
     assert set(rows) == set(STUDENTS) and all(row["timestamp"] for row in rows.values())
     assert float(rows["alice"]["score"]) == 15.0
     assert float(rows["bob"]["score"]) == pytest.approx(sum(before.values()) + 1.0)
+
+
+def test_the_kits_batch_command_grades_the_course_in_place_and_keeps_manual_grades(term):
+    before = {student: term.task_scores(student) for student in STUDENTS}
+    run(term.root, term.instructor, sys.executable, "-m", "grader", "autograde", "--course", str(term.course))
+    assert {student: term.task_scores(student) for student in STUDENTS} == before
+    with Gradebook(f"sqlite:///{term.course / 'gradebook.db'}", COURSE_ID) as gradebook:
+        grade = gradebook.find_grade(grade_id_of_test_cell("expanding_block"), NOTEBOOK_ID, "unet", "bob")
+        comment = gradebook.find_comment("expanding_block", NOTEBOOK_ID, "unet", "bob")
+        assert grade.extra_credit == 1.0 and comment.manual_comment == "Look at bilinear interpolation again."
+        assert all(gradebook.find_submission("unet", student).timestamp for student in STUDENTS)
+    for student in STUDENTS:
+        assert (term.course / "autograded" / student / "unet" / NOTEBOOK_NAME).is_file()
+        feedback = term.course / "feedback" / student / "unet"
+        assert (feedback / f"{NOTEBOOK_ID}.html").is_file() and (feedback / "timestamp.txt").is_file()
+    term.instructor_runs("release_feedback", "unet")
+    term.student("bob", "fetch_feedback", "unet")
+    pages = [page.read_text() for page in (term.homes["bob"] / "unet" / "feedback").glob(f"*/{NOTEBOOK_ID}.html")]
+    assert pages and all("nearest neighbour" in page for page in pages)
 
 
 def test_without_the_kit_nbgrader_autograde_fails_the_submission_and_records_no_grade(term, tmp_path):

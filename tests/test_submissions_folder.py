@@ -84,3 +84,15 @@ def test_the_command_prints_the_mistake_in_one_line_and_grades_nothing(tmp_path)
     assert completed.returncode == 2 and not (tmp_path / "out").exists()
     (line,) = completed.stderr.strip().splitlines()
     assert line.startswith("error: ") and "one student's folder" in line
+
+
+def test_a_courses_submitted_folder_hides_the_whole_course_and_its_exchange(tmp_path):
+    from grader.course_setup import make_course
+    from grader.submissions_folder import folders_beside
+
+    course = make_course(tmp_path / "course", exchange=tmp_path / "exchange").root
+    (course / "submitted").mkdir()
+    (tmp_path / "exchange").mkdir()
+    assert folders_beside(course / "submitted") == [course, (tmp_path / "exchange").resolve()]
+    (tmp_path / "loose").mkdir()
+    assert folders_beside(tmp_path / "loose") == []
