@@ -56,6 +56,7 @@ def autograde(arguments: argparse.Namespace) -> int:
             arguments.submissions, arguments.out, GradingLimits.from_arguments(arguments),
             progress=lambda items, total: tqdm(items, total=total, desc="grading", unit="submission"),
             scheduler=arguments.scheduler, gradebook=arguments.gradebook,
+            assignment=arguments.assignment if arguments.course else None,
         )
         if arguments.course:
             from grader.course_results import write_into_course

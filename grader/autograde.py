@@ -382,11 +382,12 @@ def grade_here(template: Path, output: Path, submissions: list[Submission], hide
 
 
 def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
-                     progress=None, scheduler: str | None = None, gradebook: str | None = None) -> list[SubmissionReport]:
+                     progress=None, scheduler: str | None = None, gradebook: str | None = None,
+                     assignment: str | None = None) -> list[SubmissionReport]:
     """Grade every submission in ``submissions_folder``, here or on the Dask cluster at ``scheduler``;
     into ``output`` write grades.csv, the grading report, checks.csv, the class report and the
     feedback, and every score into the class gradebook at ``gradebook`` (SQLite in ``output`` by default)."""
-    submissions, reports = find_submissions(submissions_folder)  # an instructor's mistake stops here, before anything
+    submissions, reports = find_submissions(submissions_folder, assignment)  # an instructor's mistake stops here
     url = gradebook_url(gradebook) if gradebook else default_gradebook_url(output)
     output.mkdir(parents=True, exist_ok=True)
     for stale in ("feedback", "students"):

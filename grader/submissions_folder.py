@@ -82,11 +82,11 @@ def has_answers(notebook: Path) -> bool | None:
     return any(STUB not in "".join(cell.get("source", "")) for cell in answers)
 
 
-def _one_notebook(folder: Path, student_id: str) -> Submission | SubmissionReport:
+def _one_notebook(folder: Path, student_id: str, assignment: str | None = None) -> Submission | SubmissionReport:
     """The notebook to grade in one student's folder (nbgrader's ``<assignment>/`` below it included)."""
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
-        nested = sorted(folder.glob(f"*/{NOTEBOOK_NAME}"))
+        nested = sorted(folder.glob(f"{assignment or '*'}/{NOTEBOOK_NAME}"))
         if len(nested) == 1:  # nbgrader's submitted/<student>/<assignment>/
             return Submission(student_id, nested[0])
         if len(nested) > 1:
@@ -104,8 +104,11 @@ def _one_notebook(folder: Path, student_id: str) -> Submission | SubmissionRepor
                             f"{'each' if answered else 'none'} has answers: leave the one to grade")
 
 
-def find_submissions(folder: Path) -> tuple[list[Submission], list[SubmissionReport]]:
-    """Every submission in ``folder``, plus a report for each entry that cannot be graded."""
+def find_submissions(folder: Path, assignment: str | None = None) -> tuple[list[Submission], list[SubmissionReport]]:
+    """Every submission in ``folder``, plus a report for each entry that cannot be graded.
+
+    In nbgrader's layout, ``assignment`` picks ``<student>/<assignment>/`` where a student has several.
+    """
     check_folder(folder)
     submissions, unusable = [], []
     for entry in sorted(folder.iterdir()):
@@ -124,7 +127,7 @@ def find_submissions(folder: Path) -> tuple[list[Submission], list[SubmissionRep
                 f"letters, digits, '.', '_' and '-': rename {entry.name!r} to "
                 f"{suggestion + ('' if entry.is_dir() else '.ipynb')!r}, say")))
             continue
-        found = _one_notebook(entry, student_id) if entry.is_dir() else Submission(student_id, entry)
+        found = _one_notebook(entry, student_id, assignment) if entry.is_dir() else Submission(student_id, entry)
         (submissions if isinstance(found, Submission) else unusable).append(found)
     return submissions, unusable
 

@@ -96,3 +96,13 @@ def test_a_courses_submitted_folder_hides_the_whole_course_and_its_exchange(tmp_
     assert folders_beside(course / "submitted") == [course, (tmp_path / "exchange").resolve()]
     (tmp_path / "loose").mkdir()
     assert folders_beside(tmp_path / "loose") == []
+
+
+def test_in_nbgraders_layout_the_assignment_picks_one_of_several(tmp_path):
+    for assignment in ("unet", "hw2"):
+        (tmp_path / "alice" / assignment).mkdir(parents=True)
+        answered(tmp_path / "alice" / assignment / NOTEBOOK_NAME)
+    _, (report,) = find_submissions(tmp_path)
+    assert "holds several assignments (hw2, unet)" in report.problem
+    (submission,), _ = find_submissions(tmp_path, assignment="unet")
+    assert submission.notebook == tmp_path / "alice" / "unet" / NOTEBOOK_NAME
