@@ -11,6 +11,8 @@ from grader.gradebook import prepare_class_gradebook, record_students
 from grader.report import CheckResult, SubmissionReport, TaskResult
 from unet_kit.assignment import ASSIGNMENT, TASKS, grade_id_of_test_cell
 
+pytestmark = pytest.mark.slow  # an nbgrader course is generated (seconds)
+
 NOTEBOOK = "UNet_Assignment"
 POINTS = {"crop": 2, "contracting_block": 3, "expanding_block": 4, "feature_map_block": 1, "unet": 5}
 

@@ -54,6 +54,7 @@ def test_the_course_holds_the_notebook_the_kit_and_the_data_and_its_config_loads
     assert "grader.nbgrader_preprocessors.RecordCheckScores" in config["autograde"]
 
 
+@pytest.mark.slow
 def test_running_it_again_keeps_the_instructors_lines_and_notebook(tmp_path):
     course = tmp_path / "course"
     make_course(course)
@@ -69,6 +70,7 @@ def test_running_it_again_keeps_the_instructors_lines_and_notebook(tmp_path):
     assert any("kept your" in note for note in made.notes)
 
 
+@pytest.mark.slow
 def test_an_existing_config_without_the_kit_gets_the_block_and_keeps_its_lines(tmp_path):
     course = tmp_path / "course"
     course.mkdir()

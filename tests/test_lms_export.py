@@ -69,12 +69,14 @@ def test_canvas_file_has_the_identity_columns_points_possible_and_an_empty_cell_
     assert (course / "out.csv").read_text() == CANVAS
 
 
+@pytest.mark.slow
 def test_moodle_file_has_an_identifier_and_the_grade(course):
     completed = export(course, "MoodleExport")
     assert completed.returncode == 0, completed.stderr
     assert (course / "out.csv").read_text() == MOODLE
 
 
+@pytest.mark.slow
 def test_a_submission_of_a_student_not_on_the_roster_stops_the_export_before_writing(course):
     (course / "roster.csv").write_text(ROSTER.replace("bob,", "robert,"))
     completed = export(course, "CanvasExport")

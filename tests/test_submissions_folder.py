@@ -77,6 +77,7 @@ def test_a_gradebook_path_is_accepted_and_a_missing_folder_refused(tmp_path):
         gradebook_url(f"sqlite:///{tmp_path / 'absent' / 'class.db'}")
 
 
+@pytest.mark.slow
 def test_the_command_prints_the_mistake_in_one_line_and_grades_nothing(tmp_path):
     answered(tmp_path / NOTEBOOK_NAME)
     completed = subprocess.run([sys.executable, "-m", "grader", "autograde", str(tmp_path), "--out", str(tmp_path / "out")],
