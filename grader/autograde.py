@@ -27,7 +27,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +58,7 @@ from grader.scratch import (
     remove_special_files,
     remove_stale_scratch,
     remove_tree,
+    submission_scratch,
 )
 from grader.submissions_folder import Submission, find_submissions, folders_beside, gradebook_url
 
@@ -173,11 +173,7 @@ def autograde_step(grading: Grading, checked: CheckReport) -> None:
     submitted = grading.course_root / "submitted" / grading.student_id / ASSIGNMENT
     submitted.mkdir(parents=True, exist_ok=True)
     nbformat.write(take_out_cells(grading.notebook, stopped), submitted / NOTEBOOK_NAME)
-    layers_file = grading.course_root / "kernel-layers.json"
-    # ZeroMQ over Unix sockets (the kernel has no network): their paths must stay short.
-    runtime, home = grading.scratch / "runtime", grading.scratch / "kernel"
-    runtime.mkdir(mode=0o700)
-    write_kernel(grading, home, runtime, layers_file)
+    home, runtime, layers_file = prepare_kernel(grading)
     try:
         with watch_disk(grading, home):
             run_nbgrader(grading.course_root, "autograde", ASSIGNMENT, "--student", grading.student_id,
@@ -197,7 +193,7 @@ def autograde_step(grading: Grading, checked: CheckReport) -> None:
         remove_tree(home)
         remove_tree(runtime)
         grading.report.notes.extend(remove_special_files(grading.course_root / "autograded"))
-    grading.report.confinement.append(Confinement.load(layers_file) or Confinement(stage="kernel"))
+    grading.report.confinement.append(kernel_layers(layers_file))
     record_scores(grading.course_root, grading.report)
 
 
@@ -208,7 +204,7 @@ def feedback_step(grading: Grading) -> None:
     try:
         run_nbgrader(grading.course_root, "generate_feedback", ASSIGNMENT, "--student", grading.student_id,
                      "--force", f"--AddGradingReport.report={report_file}",
-                     f"--ShowStudentContentAsText.release={grading.course_root / 'release' / ASSIGNMENT / NOTEBOOK_NAME}")
+                     f"--ShowStudentContentAsText.release={grading.release_notebook}")
     except NbgraderError as error:
         raise StopGrading("no feedback: nbgrader could not write it") from error
     grading.report.notes.extend(remove_special_files(grading.course_root / "feedback"))
@@ -262,6 +258,23 @@ def note_disk_limit(grading: Grading) -> None:
                 f"after grading, and your answers were graded for what they earned")
         if note not in grading.report.notes:
             grading.report.notes.append(note)
+
+
+def prepare_kernel(grading: Grading) -> tuple[Path, Path, Path]:
+    """The confined kernel's spec, its home (scratch tmpfs) and its sockets' folder, and where its layers go.
+
+    ZeroMQ runs over Unix sockets (the kernel has no network): their paths must stay short.
+    """
+    home, runtime = grading.scratch / "kernel", grading.scratch / "runtime"
+    runtime.mkdir(mode=0o700)
+    layers_file = grading.course_root / "kernel-layers.json"
+    write_kernel(grading, home, runtime, layers_file)
+    return home, runtime, layers_file
+
+
+def kernel_layers(layers_file: Path) -> Confinement:
+    """The layers the kernel's jail recorded; none held if it never wrote them."""
+    return Confinement.load(layers_file) or Confinement(stage="kernel")
 
 
 def write_kernel(grading: Grading, home: Path, runtime: Path, layers_file: Path) -> None:
@@ -349,7 +362,7 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     report = SubmissionReport(submission.student_id, notes=list(submission.notes), timestamp=submission.timestamp)
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
                               processes=limits.processes, memory_bytes=limits.memory_bytes)
-    scratch = Path(tempfile.mkdtemp(prefix="s-", dir=scratch_root))  # short: the kernel's socket paths lie inside
+    scratch = submission_scratch(scratch_root)
     try:
         with groups:
             course_root = student_course(template, output, submission.student_id)

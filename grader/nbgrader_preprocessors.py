@@ -21,7 +21,6 @@ nbgrader then fails that submission, says so and records no visible-tests-only g
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,19 +39,20 @@ from grader.autograde import (
     StopGrading,
     Submission,
     check_step,
+    kernel_layers,
     normalise_step,
     note_disk_limit,
+    prepare_kernel,
     watch_disk,
-    write_kernel,
 )
 from grader.cgroups import SubmissionGroups
 from grader.course_setup import SHIPPED_BESIDE_THE_NOTEBOOK
 from grader.gradebook import set_task_scores
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.normalise import take_out_cells
-from grader.report import Confinement, SubmissionReport
+from grader.report import SubmissionReport
 from grader.sandbox import prepare_kit
-from grader.scratch import make_scratch, remove_special_files, remove_stale_scratch, remove_tree
+from grader.scratch import make_scratch, remove_special_files, remove_stale_scratch, remove_tree, submission_scratch
 from unet_kit.assignment import GRADING_KERNEL_NAME
 
 #: In the course directory: one folder per student and assignment with the kit's report and work files.
@@ -150,7 +150,7 @@ class _KitStep:
             with groups:
                 grading = Grading(Submission(where.student, where.submitted), where.work, where.work,
                                   prepare_kit(scratch_root), [*where.hidden, scratch_root], limits, groups, report,
-                                  Path(tempfile.mkdtemp(prefix="s-", dir=scratch_root)), notebook=notebook,
+                                  submission_scratch(scratch_root), notebook=notebook,
                                   release=where.release)
                 result = step(grading)
                 note_disk_limit(grading)
@@ -192,10 +192,7 @@ class ConfinedExecute(_KitStep, Execute):
 
     def preprocess(self, nb, resources, km=None):
         def execute(grading: Grading):
-            runtime, home = grading.scratch / "runtime", grading.scratch / "kernel"
-            runtime.mkdir(mode=0o700)
-            layers_file = grading.course_root / "kernel-layers.json"
-            write_kernel(grading, home, runtime, layers_file)
+            home, runtime, layers_file = prepare_kernel(grading)
             manager = AsyncKernelManager(
                 kernel_name=GRADING_KERNEL_NAME, transport="ipc", ip=str(runtime / "kernel"),
                 connection_file=str(runtime / "kernel.json"),
@@ -207,7 +204,7 @@ class ConfinedExecute(_KitStep, Execute):
                 if manager.has_kernel:
                     run_sync(manager.shutdown_kernel)(now=True)
                 grading.groups.end_every_process()
-                grading.report.confinement.append(Confinement.load(layers_file) or Confinement(stage="kernel"))
+                grading.report.confinement.append(kernel_layers(layers_file))
 
         _, executed = self.run_step(resources, execute)
         return executed

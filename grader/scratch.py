@@ -35,6 +35,11 @@ def make_scratch(kind: str, parent: Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{kind}-{os.getpid()}-", dir=parent))
 
 
+def submission_scratch(root: Path) -> Path:
+    """One submission's scratch folder inside a scratch root, named short: the kernel's socket paths lie inside."""
+    return Path(tempfile.mkdtemp(prefix="s-", dir=root))
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
