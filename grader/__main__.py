@@ -1,6 +1,6 @@
 """Command line of the grader.
 
-``python -m grader generate`` regenerates the student notebook from the solution notebook;
+``python -m grader generate`` regenerates the student notebook and its visible tests' fingerprints;
 ``python -m grader autograde SUBMISSIONS --out OUT`` grades a class with real nbgrader;
 ``python -m grader report OUT [OUT ...]`` rebuilds the class report from grading runs;
 ``python -m grader release OUT --repository URL`` writes the student copy;
@@ -21,11 +21,14 @@ from grader.limits import GradingLimits
 
 
 def generate(arguments: argparse.Namespace) -> None:
-    """Regenerate the student notebook at the repository root from the solution notebook."""
+    """Regenerate the student notebook from the solution notebook, and the visible tests' fingerprints."""
+    from grader.known_mistake_fingerprints import write_known_mistake_fingerprints
+
     with tempfile.TemporaryDirectory(prefix="unet-course-") as scratch:
         released = generate_assignment(create_course(Path(scratch)))
         shutil.copyfile(released, arguments.output)
     print(f"wrote {arguments.output}")
+    print(f"wrote {write_known_mistake_fingerprints()}")
 
 
 def autograde(arguments: argparse.Namespace) -> int:

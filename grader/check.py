@@ -24,9 +24,8 @@ import nbformat
 import pytest
 
 from grader.course import SOLUTION_NOTEBOOK, TASKS
-from grader.diagnosis import diagnose
+from grader.diagnosis import find_misconceptions
 from grader.limits import DEFAULT_LIMITS, GradingLimits
-from grader.misconceptions import BY_ID
 from grader.reference import UPSTREAM_STAND_INS
 from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
 from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
@@ -49,12 +48,13 @@ def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
 
 
 def probe_cells(notebook) -> list[tuple[int, str]]:
-    """The code cells the probe runs: every code cell before the last test cell, test cells excepted.
+    """The code cells the probe runs: every code cell before the last task's test cell, test cells excepted.
 
     The cells after the tasks (training, evaluation) define nothing the hidden tests need.
     """
-    graded = [i for i, cell in enumerate(notebook.cells) if cell.metadata.get("nbgrader", {}).get("grade")]
-    last = max(graded, default=len(notebook.cells) - 1)
+    tests = [i for i, cell in enumerate(notebook.cells)
+             if task_of_test_cell(cell.metadata.get("nbgrader", {}).get("grade_id", ""))]
+    last = max(tests, default=len(notebook.cells) - 1)
     return [(i, cell.source) for i, cell in enumerate(notebook.cells[:last])
             if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")]
 
@@ -111,8 +111,8 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     result.score = round(points * passed / len(result.checks), 3) if result.checks else 0.0
     if result.failed:
         with probe.diagnosis():
-            found = diagnose(task, collector.remote_student)
-        result.misconceptions = [Diagnosis(id, BY_ID[id].explanation) for id in found]
+            found = find_misconceptions(task, collector.remote_student)
+        result.misconceptions = [Diagnosis(finding.id, finding.explanation) for finding in found]
     return result
 
 

@@ -10,8 +10,12 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 
-from grader.report import SubmissionReport
+from grader.feedback_html import summary_html, task_results_html, task_results_text
+from grader.report import SubmissionReport, TaskResult
 from unet_kit.assignment import task_of_test_cell
+
+#: The kit's own results reach the page as HTML; nothing a student wrote does.
+HTML_OUTPUT = "text/html"
 
 
 class ShortenTestTracebacks(Preprocessor):
@@ -28,8 +32,10 @@ class ShortenTestTracebacks(Preprocessor):
 
 
 class AddGradingReport(Preprocessor):
-    """Show what ``grader.check`` found: the grader's notes on top, each task's hidden checks
-    under its test cell. The report holds results and reasons only, never test code."""
+    """Show what ``grader.check`` found: a summary of each task's score and diagnosis on top, the
+    grader's notes after it, each task's hidden checks under its test cell, its misconception
+    first and set apart (``grader.feedback_html``). The report holds results and reasons only,
+    never test code."""
 
     enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
     report = Unicode("", help="the submission's report (grader.report.SubmissionReport as JSON)").tag(config=True)
@@ -43,15 +49,30 @@ class AddGradingReport(Preprocessor):
             grading = cell.metadata.get("nbgrader", {})
             task = report.task(task_of_test_cell(grading.get("grade_id", "")))
             if task and grading.get("grade") and cell.cell_type == "code":
-                cell.setdefault("outputs", []).append(nbformat.v4.new_output(
-                    "stream", name="stdout",
-                    text=f"\nHidden checks, run by the grader in a separate process:\n{task.summary()}\n"))
+                cell.setdefault("outputs", []).append(hidden_checks_output(task))
         if report.notes:
             items = "\n".join(f"- {escape_markdown(note)}" for note in report.notes)
             nb.cells.insert(0, nbformat.v4.new_markdown_cell(
                 f"**Notes from the grader.** Your notebook was graded after these repairs or "
                 f"problems:\n\n{items}"))
+        if report.tasks:
+            nb.cells.insert(0, summary_cell(report))
         return nb, resources
+
+
+def hidden_checks_output(task: TaskResult) -> nbformat.NotebookNode:
+    """A task's results as an output of its test cell: HTML that wraps, with the same words as plain text."""
+    return nbformat.v4.new_output("display_data", data={HTML_OUTPUT: task_results_html(task),
+                                                        TEXT_OUTPUT: task_results_text(task)})
+
+
+def summary_cell(report: SubmissionReport) -> nbformat.NotebookNode:
+    """A markdown cell of HTML blocks, which nbconvert's markdown renderer passes on as they are:
+    the kit's styles and the summary. (nbconvert cleans a raw cell's HTML of its styles.)
+
+    It is added after ``ShowStudentContentAsText`` has made every cell the student wrote
+    literal text, so none of the student's HTML renders beside it."""
+    return nbformat.v4.new_markdown_cell(summary_html(report))
 
 
 def _in_course(preprocessor: Preprocessor, resources: dict, what: str) -> Path | None:
@@ -124,6 +145,9 @@ def as_literal_markdown(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` inside markdown as plain words: no HTML, link, emphasis or math survives."""
-    escaped = html.escape(text)
+    """``text`` inside markdown as plain words: no HTML, link, emphasis or math survives.
+
+    Quotes stay as typed: in markdown's text they are inert, and an entity such as ``&#x27;``
+    would have its ``#`` escaped below and show on the page as written."""
+    escaped = html.escape(text, quote=False)
     return re.sub(r"([\\`*_\[\]{}()#!|$~])", r"\\\1", escaped)

@@ -3,9 +3,15 @@
 A misconception oracle computes, with ``torch.nn.functional``, what the mistaken code would
 return from the same inputs and the student's own weights, the way ``grader.reference``
 computes the right answer. It may return several variants (nearest upsampling has one
-spelling, an off-by-one window four), and a mistake that makes the code fail is predicted by
-the error it raises. Mistakes that only the layers show (a normalisation layer, no biases) are
+spelling, Python's round two), and a mistake that makes the code fail is predicted by the
+error it raises. Mistakes that only the layers show (a normalisation layer, no biases) are
 recognised from the module's description instead.
+
+Some mistakes come in families. A variant may have a free parameter (``FreeParameter``: a
+LeakyReLU of whatever slope the student chose), fitted to the student's answer before it is
+compared. A crop's window start is a rule per axis (``Misconception.window_starts``), so the
+rows and the columns are judged on their own: one axis may halve the difference while the
+other is right.
 
 ``grader.diagnosis`` runs these when a task's hidden checks fail and names the misconceptions
 whose prediction the student's output matches; correct code never matches one, because a
@@ -18,6 +24,7 @@ import itertools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -35,11 +42,18 @@ from torch.nn.functional import (
 from grader.inspection import NORMALISATION_OR_DROPOUT
 from grader.reference import reference_crop
 
-#: The feedback paragraphs, kept as text an instructor can edit without touching the oracles.
-EXPLANATIONS: dict[str, str] = {
-    id: entry["explanation"].strip()
-    for id, entry in tomllib.loads((Path(__file__).with_name("misconceptions.toml")).read_text()).items()
-}
+#: The feedback paragraphs, kept as text an instructor can edit without touching the oracles. A
+#: ``{name}`` in one is filled with what the diagnosis read from the student's answer (a slope,
+#: the axes), or with the entry's ``defaults`` where nothing was read (the class report).
+FEEDBACK: dict[str, dict] = tomllib.loads(Path(__file__).with_name("misconceptions.toml").read_text())
+
+
+def _explanation(id: str, specifics: dict[str, str]) -> str:
+    entry = FEEDBACK[id]
+    return entry["explanation"].strip().format(**{**entry.get("defaults", {}), **specifics})
+
+
+EXPLANATIONS: dict[str, str] = {id: _explanation(id, {}) for id in FEEDBACK}
 
 
 class NotThisMistake(Exception):
@@ -61,6 +75,35 @@ class Weights:
         bias = names[0].removesuffix("weight") + "bias"
         return self.values[names[0]], self.values.get(bias)
 
+    def transposed_conv(self, *shape: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A transposed convolution's weight, shaped (in, out, kH, kW), and its bias."""
+        return self.conv(*shape)
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A variant made with a number the student chose (a LeakyReLU's slope).
+
+    Called like any other variant it predicts with ``typical`` (PyTorch's default), which is all
+    a reader without the student's answer can do; the diagnosis fits the value to the answer,
+    starting from ``typical``. ``predict_with(value)`` is the variant for ``value``,
+    ``describe(value)`` the words that fill ``{placeholder}`` in the explanation, and a value
+    ``admits`` refuses is never named (a slope of 1 is no activation at all).
+    """
+
+    placeholder: str
+    predict_with: Callable[[float], Callable[..., torch.Tensor]]
+    describe: Callable[[float], str]
+    typical: float
+    admits: Callable[[float], bool] = lambda value: True
+
+    def __call__(self, *arguments) -> torch.Tensor:
+        return self.predict_with(self.typical)(*arguments)
+
+
+#: Where a crop's window starts on one axis, from the image's size and the window's on that axis.
+AxisStart = Callable[[int, int], int]
+
 
 @dataclass(frozen=True)
 class Misconception:
@@ -68,14 +111,17 @@ class Misconception:
 
     ``predicts`` are the variants of the mistaken output, each called with the arguments the
     task's diagnosis gives (the crop's image and shape; a block's weights and inputs; the
-    U-Net's blocks and input). ``shows_in(module, build_arguments)`` recognises a mistake
-    that only the module's description shows.
+    U-Net's blocks and input); a ``FreeParameter`` among them is fitted to the student's answer.
+    ``window_starts`` are a crop mistake's rules for one axis: its ``predicts`` make the
+    mistake on both axes, the diagnosis judges each axis on its own. ``shows_in(module,
+    build_arguments)`` recognises a mistake that only the module's description shows.
     """
 
     id: str
-    predicts: tuple[Callable[..., torch.Tensor], ...] = ()
+    predicts: tuple[Callable[..., torch.Tensor] | FreeParameter, ...] = ()
     shows_in: Callable[..., bool] | None = None
-    fallback: bool = False  # named only when no other misconception of its task is: it is the vaguer one
+    fallback: bool = False  # named only when nothing more specific explains the same answer: it is the vaguer one
+    window_starts: tuple[AxisStart, ...] = ()
 
     @property
     def task(self) -> str:
@@ -83,8 +129,12 @@ class Misconception:
 
     @property
     def explanation(self) -> str:
-        """The paragraph the student reads, from ``misconceptions.toml``."""
+        """The paragraph the student reads, from ``misconceptions.toml``, in its general words."""
         return EXPLANATIONS[self.id]
+
+    def explained(self, specifics: dict[str, str]) -> str:
+        """The paragraph with what was read from one student's answer (``{"axes": "rows"}``)."""
+        return _explanation(self.id, specifics)
 
 
 # -- Task 1: crop ---------------------------------------------------------------------------------
@@ -97,37 +147,44 @@ def _crop_sizes(image, new_shape) -> tuple[int, int, int, int]:
     return image.shape[2], image.shape[3], int(new_shape[2]), int(new_shape[3])
 
 
-def _shifted(down: int, right: int):
+def _starting_at(start: AxisStart):
+    """The crop that uses ``start`` for its rows and for its columns."""
     def predict(image, new_shape):
         rows, columns, height, width = _crop_sizes(image, new_shape)
-        return _window(image, rows // 2 - height // 2 + down, columns // 2 - width // 2 + right, height, width)
+        return _window(image, start(rows, height), start(columns, width), height, width)
 
     return predict
 
 
-_OFF_BY_ONE = tuple(_shifted(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1) if (down, right) != (0, 0))
+def _at_the_edge(size: int, new_size: int) -> int:
+    return 0
 
 
-def _halves_the_difference(image, new_shape) -> torch.Tensor:
-    rows, columns, height, width = _crop_sizes(image, new_shape)
-    return _window(image, (rows - height) // 2, (columns - width) // 2, height, width)
+def _off_centre_by(pixels: int) -> AxisStart:
+    def start(size: int, new_size: int) -> int:
+        return size // 2 - new_size // 2 + pixels
+
+    return start
 
 
-def _rounded_difference(image, new_shape):
-    rows, columns, height, width = _crop_sizes(image, new_shape)
-    return _window(image, round((rows - height) / 2), round((columns - width) / 2), height, width)
+def _halves_the_difference(size: int, new_size: int) -> int:
+    return (size - new_size) // 2
 
 
-def _rounded_halves(image, new_shape):
-    rows, columns, height, width = _crop_sizes(image, new_shape)
-    return _window(image, round(rows / 2 - height / 2), round(columns / 2 - width / 2), height, width)
+def _rounded_difference(size: int, new_size: int) -> int:
+    return round((size - new_size) / 2)
 
 
-_PYTHON_ROUND = (_rounded_difference, _rounded_halves)
+def _rounded_halves(size: int, new_size: int) -> int:
+    return round(size / 2 - new_size / 2)
 
 
-def _top_left(image, new_shape) -> torch.Tensor:
-    return _window(image, 0, 0, int(new_shape[2]), int(new_shape[3]))
+def _window_start_mistake(id: str, *starts: AxisStart, fallback: bool = False) -> Misconception:
+    """A mistake in where the window starts: predicted on both axes, judged by the diagnosis on each alone."""
+    return Misconception(id, tuple(_starting_at(start) for start in starts), fallback=fallback, window_starts=starts)
+
+
+_top_left = _starting_at(_at_the_edge)
 
 
 def _sized_by(height_axis: int, width_axis: int):
@@ -142,10 +199,10 @@ _height_and_width_swapped = _sized_by(3, 2)
 
 
 CROP = (
-    Misconception("crop.top_left_window", (_top_left,)),
-    Misconception("crop.start_off_by_one", _OFF_BY_ONE, fallback=True),
-    Misconception("crop.halves_the_difference", (_halves_the_difference,)),
-    Misconception("crop.python_round", _PYTHON_ROUND),
+    _window_start_mistake("crop.top_left_window", _at_the_edge),
+    _window_start_mistake("crop.start_off_by_one", _off_centre_by(-1), _off_centre_by(1), fallback=True),
+    _window_start_mistake("crop.halves_the_difference", _halves_the_difference),
+    _window_start_mistake("crop.python_round", _rounded_difference, _rounded_halves),
     Misconception("crop.height_and_width_swapped", (_height_and_width_swapped,)),
     Misconception("crop.wrong_axes_of_new_shape", _WRONG_AXES),
 )
@@ -173,8 +230,17 @@ def _identity(x):
     return x
 
 
-def _leaky_relu_tenth(x):
-    return leaky_relu(x, 0.1)
+def _both_activations(activation):
+    return _contracting(activation, activation)
+
+
+#: nn.LeakyReLU(s) or F.leaky_relu(x, s) of any slope s; a slope of 1 is no activation at all.
+_LEAKY_RELU_OF_ANY_SLOPE = FreeParameter(
+    "activation", lambda slope: _both_activations(partial(leaky_relu, negative_slope=slope)),
+    lambda slope: f"a LeakyReLU (slope {slope:.3g})", typical=0.01, admits=lambda slope: abs(slope - 1) > 1e-3)
+_ELU_OF_ANY_ALPHA = FreeParameter(
+    "activation", lambda alpha: _both_activations(partial(elu, alpha=alpha)),
+    lambda alpha: f"an ELU (alpha {alpha:.3g})", typical=1.0)
 
 
 def _doubles_late(weights: Weights, channels: int):
@@ -193,8 +259,7 @@ def _convolutions_without_bias(module, build_arguments) -> bool:
 CONTRACTING = (
     Misconception("contracting_block.missing_first_relu", (_contracting(first_activation=_identity),)),
     Misconception("contracting_block.missing_second_relu", (_contracting(second_activation=_identity),)),
-    Misconception("contracting_block.other_activation",
-                  tuple(_contracting(activation, activation) for activation in (leaky_relu, elu, _leaky_relu_tenth))),
+    Misconception("contracting_block.other_activation", (_LEAKY_RELU_OF_ANY_SLOPE, _ELU_OF_ANY_ALPHA)),
     Misconception("contracting_block.pool_stride_1", (_contracting(pool=lambda x: max_pool2d(x, kernel_size=2, stride=1)),)),
     Misconception("contracting_block.average_pooling", (_contracting(pool=lambda x: avg_pool2d(x, kernel_size=2, stride=2)),)),
     Misconception("contracting_block.padded_convolutions", (_contracting(padding=1),)),
@@ -211,7 +276,7 @@ def _expanding(mode="bilinear", align_corners=True, relu_after_up=False, last_ac
     def predict(weights: Weights, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         channels, half = x.shape[1], x.shape[1] // 2
         if transposed:
-            up_weight, up_bias = weights.conv(channels, half, 2, 2)
+            up_weight, up_bias = weights.transposed_conv(channels, half, 2, 2)
             upsampled = conv_transpose2d(x, up_weight, up_bias, stride=2)
         else:
             up_weight, up_bias = weights.conv(half, channels, 2, 2)

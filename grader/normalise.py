@@ -135,8 +135,8 @@ class _Release:
             self.by_source.setdefault(cell.source.strip(), i)
         self.answers = {gid: i for gid, i in self.by_grade_id.items()
                         if self.cells[i].metadata["nbgrader"].get("solution")}
-        self.tests = {gid: i for gid, i in self.by_grade_id.items()
-                      if self.cells[i].metadata["nbgrader"].get("grade")}
+        self.tests = {gid: i for gid, i in self.by_grade_id.items()  # a graded answer is the student's
+                      if self.cells[i].metadata["nbgrader"].get("grade") and i not in self.answers.values()}
 
     def match(self, cell: NotebookNode) -> int | None:
         """Which release cell this student cell is, if any."""
@@ -205,11 +205,10 @@ def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_
                 notes.append(f"the answer cell of {grade_id} is missing: {grade_id} is graded as not answered")
                 cell = copy.deepcopy(release_cell)
             else:
-                cell = mine
-                if cell.cell_type != "code":
-                    notes.append(f"the answer cell of {grade_id} had been turned into a {cell.cell_type} "
-                                 "cell: it was graded as code")
-                cell = nbformat.v4.new_code_cell(cell.source)
+                if mine.cell_type != release_cell.cell_type:
+                    notes.append(f"the answer cell of {grade_id} had been turned into a {mine.cell_type} "
+                                 f"cell: it was graded as {release_cell.cell_type}")
+                cell = _as_cell_type(release_cell.cell_type, mine.source)
                 cell.metadata = copy.deepcopy(release_cell.metadata)
                 cell.id = release_cell.id
         else:
@@ -222,6 +221,11 @@ def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_
     _give_unique_ids(notebook)
     nbformat.validate(notebook)
     return Normalised(notebook, notes)
+
+
+def _as_cell_type(cell_type: str, source: str) -> NotebookNode:
+    """A new cell of ``cell_type`` (code, or markdown for a written answer) holding ``source``."""
+    return nbformat.v4.new_markdown_cell(source) if cell_type == "markdown" else nbformat.v4.new_code_cell(source)
 
 
 def _clean(cell: NotebookNode) -> NotebookNode:

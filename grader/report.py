@@ -38,6 +38,20 @@ class Diagnosis:
     explanation: str
 
 
+@dataclass(frozen=True)
+class FailedCheck:
+    """One hidden check that failed, shown once however many of its cases failed."""
+
+    name: str
+    failed_cases: int
+    cases: int
+    reason: str  # the first failed case's message
+
+    def describe(self) -> str:
+        count = f" ({self.failed_cases} of {self.cases} cases)" if self.cases > 1 else ""
+        return f"failed {self.name}{count}: {self.reason}"
+
+
 @dataclass
 class TaskResult:
     task: str
@@ -50,17 +64,21 @@ class TaskResult:
     def failed(self) -> list[CheckResult]:
         return [check for check in self.checks if not check.passed]
 
-    def summary(self) -> str:
-        """The score, each failed check once (with how many of its cases failed), then the diagnosis."""
+    def score_line(self) -> str:
         passed = len(self.checks) - len(self.failed)
-        lines = [f"{passed} of {len(self.checks)} hidden checks passed: {self.score:g} of {self.points:g} points"]
+        return f"{passed} of {len(self.checks)} hidden checks passed: {self.score:g} of {self.points:g} points"
+
+    def failed_checks(self) -> list[FailedCheck]:
+        """Each failed check once, in the order the checks ran, with the reason of its first failed case."""
         by_name: dict[str, list[CheckResult]] = {}
         for check in self.failed:
             by_name.setdefault(check.name, []).append(check)
-        for name, failures in by_name.items():
-            cases = len([c for c in self.checks if c.name == name])
-            count = f" ({len(failures)} of {cases} cases)" if cases > 1 else ""
-            lines.append(f"  failed {name}{count}: {failures[0].reason}")
+        return [FailedCheck(name, len(failures), len([c for c in self.checks if c.name == name]), failures[0].reason)
+                for name, failures in by_name.items()]
+
+    def summary(self) -> str:
+        """The score, each failed check once (with how many of its cases failed), then the diagnosis."""
+        lines = [self.score_line(), *(f"  {failure.describe()}" for failure in self.failed_checks())]
         lines += [f"\nLikely misconception: {diagnosis.explanation}" for diagnosis in self.misconceptions]
         return "\n".join(lines)
 

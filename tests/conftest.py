@@ -27,6 +27,22 @@ def kernel_environment(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Debian's Chromium (installed with apt-get where it is missing and we may), or a skip."""
+    from tests.chromium import find_or_install_chromium
+
+    return find_or_install_chromium()
+
+
+@pytest.fixture(scope="session")
+def playwright_sync_api():
+    """Playwright's synchronous API (pip-installed from requirements-dev.txt where it is missing)."""
+    from tests.chromium import import_playwright_sync_api
+
+    return import_playwright_sync_api()
+
+
+@pytest.fixture(scope="session")
 def graded_batch(tmp_path_factory):
     """The catalogue and the bad submissions, graded once by ``python -m grader autograde``."""
     from tests.batch import grade_batch

@@ -7,6 +7,7 @@ saved notebook would look.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import nbformat
@@ -241,3 +242,54 @@ class UNet(nn.Module):
         return self.last(x)
 '''),
 }
+
+# Mistakes of a family the diagnosis must name whatever their parameter: a LeakyReLU or ELU of any
+# slope, a crop rule on one axis only or a different rule on each. Diagnosed in tests/test_diagnosis.py,
+# not graded in the slow batch.
+CONV1_WITH_RELU = "x = self.activation(self.conv1(x))"
+CONV2_WITH_RELU = "x = self.activation(self.conv2(x))"
+
+PARAMETER_VARIANTS = (
+    Mutant("contracting_leaky_relu_slope_0_2", "contracting_block", (("nn.ReLU()", "nn.LeakyReLU(0.2)"),)),
+    Mutant("contracting_leaky_relu_slope_0_05", "contracting_block",
+           (("nn.ReLU()", "nn.LeakyReLU(negative_slope=0.05)"),)),
+    Mutant("contracting_functional_leaky_relu_0_3", "contracting_block", (
+        (CONV1_WITH_RELU, "x = F.leaky_relu(self.conv1(x), 0.3)"),
+        (CONV2_WITH_RELU, "x = F.leaky_relu(self.conv2(x), 0.3)"),
+    )),
+    Mutant("contracting_elu_alpha_0_5", "contracting_block", (("nn.ReLU()", "nn.ELU(alpha=0.5)"),)),
+    Mutant("crop_halves_the_difference_in_rows", "crop", ((TOP, "top = (height - new_height) // 2"),)),
+    Mutant("crop_halves_the_difference_in_columns", "crop", ((LEFT, "left = (width - new_width) // 2"),)),
+    Mutant("crop_top_left_in_rows", "crop", ((TOP, "top = 0"),)),
+    Mutant("crop_top_left_in_columns", "crop", ((LEFT, "left = 0"),)),
+    Mutant("crop_off_by_one_in_columns", "crop", ((LEFT, LEFT + " - 1"),)),
+    Mutant("crop_off_by_one_on_both_axes", "crop", ((TOP, TOP + " - 1"), (LEFT, LEFT + " - 1"))),
+    Mutant("crop_python_round_in_rows", "crop", ((TOP, "top = round((height - new_height) / 2)"),)),
+    Mutant("crop_halves_in_rows_top_left_in_columns", "crop",
+           ((TOP, "top = (height - new_height) // 2"), (LEFT, "left = 0"))),
+    Mutant("crop_off_by_one_in_rows_python_round_in_columns", "crop",
+           ((TOP, TOP + " + 1"), (LEFT, "left = round(width / 2 - new_width / 2)"))),
+)
+
+#: The misconceptions grader.diagnosis must name for each parameter variant, in the catalogue's order.
+PARAMETER_VARIANT_MISCONCEPTIONS = {
+    "contracting_leaky_relu_slope_0_2": ("contracting_block.other_activation",),
+    "contracting_leaky_relu_slope_0_05": ("contracting_block.other_activation",),
+    "contracting_functional_leaky_relu_0_3": ("contracting_block.other_activation",),
+    "contracting_elu_alpha_0_5": ("contracting_block.other_activation",),
+    "crop_halves_the_difference_in_rows": ("crop.halves_the_difference",),
+    "crop_halves_the_difference_in_columns": ("crop.halves_the_difference",),
+    "crop_top_left_in_rows": ("crop.top_left_window",),
+    "crop_top_left_in_columns": ("crop.top_left_window",),
+    "crop_off_by_one_in_columns": ("crop.start_off_by_one",),
+    "crop_off_by_one_on_both_axes": ("crop.start_off_by_one",),
+    "crop_python_round_in_rows": ("crop.python_round",),
+    "crop_halves_in_rows_top_left_in_columns": ("crop.top_left_window", "crop.halves_the_difference"),
+    "crop_off_by_one_in_rows_python_round_in_columns": ("crop.start_off_by_one", "crop.python_round"),
+}
+
+
+def fits_template(text: str, template: str) -> bool:
+    """Whether ``text`` contains a misconception paragraph ``template`` with its ``{name}`` blanks filled in."""
+    pieces = [re.escape(" ".join(piece.split())) for piece in re.split(r"\{\w+\}", template.strip())]
+    return re.search(r".+?".join(pieces), " ".join(text.split())) is not None

@@ -7,9 +7,11 @@ nbgrader run, no HTML export.
 from __future__ import annotations
 
 import copy
+import html
 
 import nbformat
 import pytest
+from nbconvert.filters import markdown2html
 
 from grader.feedback import (
     REMOVED_OUTPUT,
@@ -18,6 +20,7 @@ from grader.feedback import (
     ShowStudentContentAsText,
     escape_markdown,
 )
+from grader.feedback_html import summary_html, task_results_html, task_results_text
 from grader.report import CheckResult, SubmissionReport, TaskResult
 from unet_kit.assignment import grade_id_of_test_cell
 
@@ -89,7 +92,7 @@ def test_a_passing_test_cell_is_left_as_it_is():
 # -- AddGradingReport ------------------------------------------------------------------------------------
 # The report is grader.report.SubmissionReport as JSON, in the file named by the ``report`` trait.
 # (These tests were first written against the string-keyed JSON report that came before it.)
-HIDDEN_CHECKS_HEADING = "Hidden checks, run by the grader in a separate process:"
+HIDDEN_CHECKS_HEADING = "Hidden checks, run by the grader in a separate process:"  # nbgrader course tests look for it
 CROP_RESULT = TaskResult("crop", points=2, score=0.0, checks=[
     CheckResult("centre window", passed=False, reason="the window you kept starts at row 2, expected row 1"),
     CheckResult("output shape", passed=True)])
@@ -102,7 +105,8 @@ def write_report(path, tasks: list[TaskResult], notes: list[str]) -> str:
 
 
 def hidden_checks_output(result: TaskResult) -> nbformat.NotebookNode:
-    return stream_output(f"\n{HIDDEN_CHECKS_HEADING}\n{result.summary()}\n")
+    return nbformat.v4.new_output("display_data", data={"text/html": task_results_html(result),
+                                                        "text/plain": task_results_text(result)})
 
 
 @pytest.fixture
@@ -117,38 +121,54 @@ def test_each_test_cell_shows_its_tasks_hidden_checks_after_its_own_output(tmp_p
 
     shown, _ = AddGradingReport(report=report).preprocess(graded_notebook, {})
 
-    crop_test, unet_test = shown.cells[1], shown.cells[3]
-    assert [output.output_type for output in crop_test.outputs] == ["error", "stream"]
+    crop_test, unet_test = shown.cells[2], shown.cells[4]  # after the summary
+    assert [output.output_type for output in crop_test.outputs] == ["error", "display_data"]
     assert crop_test.outputs[1] == hidden_checks_output(CROP_RESULT)
-    assert "the window you kept starts at row 2, expected row 1" in crop_test.outputs[1].text
+    for shown_as in ("text/html", "text/plain"):
+        assert "the window you kept starts at row 2, expected row 1" in crop_test.outputs[1].data[shown_as]
+    assert crop_test.outputs[1].data["text/plain"].startswith(f"{HIDDEN_CHECKS_HEADING}\n")
     assert unet_test.outputs == [hidden_checks_output(UNET_RESULT)]
-    assert shown.cells[0].outputs == [] and shown.cells[2].outputs == []  # answer cells get nothing
+    assert shown.cells[1].outputs == [] and shown.cells[3].outputs == []  # answer cells get nothing
+    nbformat.validate(shown)
 
 
 def test_a_task_missing_from_the_report_gets_no_hidden_checks(tmp_path, graded_notebook):
     report = write_report(tmp_path / "report.json", [UNET_RESULT], [])
     shown, _ = AddGradingReport(report=report).preprocess(graded_notebook, {})
-    assert [output.output_type for output in shown.cells[1].outputs] == ["error"]
+    assert [output.output_type for output in shown.cells[2].outputs] == ["error"]
 
 
-def test_the_graders_notes_open_the_page_as_plain_words(tmp_path, graded_notebook):
-    notes = ["the test cell of crop was changed: the original was restored", "cell 3 printed <script> [a link](x)"]
-    report = write_report(tmp_path / "report.json", [], notes)
+def test_the_page_opens_with_the_summary_of_every_task_in_the_report(tmp_path, graded_notebook):
+    tasks = [CROP_RESULT, UNET_RESULT]
+    report = write_report(tmp_path / "report.json", tasks, [])
 
     shown, _ = AddGradingReport(report=report).preprocess(graded_notebook, {})
 
-    assert len(shown.cells) == 5
     assert shown.cells[0].cell_type == "markdown"
-    assert shown.cells[0].source == (
+    assert shown.cells[0].source == summary_html(SubmissionReport("student", tasks=tasks))
+    assert [cell.cell_type for cell in shown.cells[1:]] == ["code"] * 4  # and no notes cell without notes
+
+
+def test_the_graders_notes_follow_the_summary_as_plain_words(tmp_path, graded_notebook):
+    notes = ["the test cell of crop was changed: the original was restored", "cell 3 printed <script> [a link](x)"]
+    report = write_report(tmp_path / "report.json", [CROP_RESULT], notes)
+
+    shown, _ = AddGradingReport(report=report).preprocess(graded_notebook, {})
+
+    assert len(shown.cells) == 6
+    assert "grading-summary" in shown.cells[0].source
+    assert shown.cells[1].cell_type == "markdown"
+    assert shown.cells[1].source == (
         "**Notes from the grader.** Your notebook was graded after these repairs or problems:\n\n"
         "- the test cell of crop was changed: the original was restored\n"
         "- cell 3 printed &lt;script&gt; \\[a link\\]\\(x\\)")
 
 
-def test_without_notes_no_notes_cell_is_added(tmp_path, graded_notebook):
-    report = write_report(tmp_path / "report.json", [CROP_RESULT], [])
+def test_a_report_without_tasks_gets_its_notes_and_no_summary(tmp_path, graded_notebook):
+    report = write_report(tmp_path / "report.json", [], ["no feedback: nbgrader could not write it"])
     shown, _ = AddGradingReport(report=report).preprocess(graded_notebook, {})
-    assert [cell.cell_type for cell in shown.cells] == ["code"] * 4
+    assert [cell.cell_type for cell in shown.cells] == ["markdown"] + ["code"] * 4
+    assert shown.cells[0].source.startswith("**Notes from the grader.**")
 
 
 @pytest.mark.parametrize("report", ["", "missing.json"], ids=["not configured", "file absent"])
@@ -216,3 +236,10 @@ def test_cell_metadata_is_dropped_and_nbgrader_metadata_kept_only_for_the_releas
 def test_notes_are_escaped_into_plain_markdown():
     assert escape_markdown('[x](javascript:alert(1)) <b>$a$</b>') == (
         "\\[x\\]\\(javascript:alert\\(1\\)\\) &lt;b&gt;\\$a\\$&lt;/b&gt;")
+
+
+def test_quotes_in_a_note_reach_the_page_as_quotes():
+    """An entity would have its ``#`` escaped and show on the page as ``&#x27;``."""
+    note = "could not read '/grader': \"denied\""
+    rendered = markdown2html("- " + escape_markdown(note))
+    assert html.unescape(rendered) == f"<ul>\n<li>{note}</li>\n</ul>\n"

@@ -15,11 +15,11 @@ import nbformat
 import pytest
 
 from grader.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
-from grader.misconceptions import BY_ID
+from grader.misconceptions import FEEDBACK
 from tests.bad_submissions import HIDDEN_TEST_MARKERS
 from tests.batch import FULL_MARKS
 from tests.figures import MUTATION_REPORT
-from tests.submissions import CORRECT_VARIANTS, MISCONCEPTION_OF, MUTANTS
+from tests.submissions import CORRECT_VARIANTS, MISCONCEPTION_OF, MUTANTS, fits_template
 from unet_kit.assignment import REPOSITORY_ROOT, TASKS
 
 pytestmark = pytest.mark.slow  # every test here reads the graded batch or runs the grader itself
@@ -96,7 +96,8 @@ def test_mutant_is_diagnosed_with_its_own_misconception(graded_batch, mutant):
     report = graded_batch.reports[mutant.name]
     assert {task.task: [d.id for d in task.misconceptions] for task in report.tasks if task.misconceptions} == {
         mutant.task: [MISCONCEPTION_OF[mutant.name]]}
-    explanation = BY_ID[MISCONCEPTION_OF[mutant.name]].explanation
+    (explanation,) = [d.explanation for task in report.tasks for d in task.misconceptions]
+    assert fits_template(explanation, FEEDBACK[MISCONCEPTION_OF[mutant.name]]["explanation"])
     feedback = html.unescape((graded_batch.output / "feedback" / f"{mutant.name}.html").read_text())
     assert f"Likely misconception: {explanation}" in feedback
 

@@ -135,13 +135,18 @@ def test_nbgrader_autograde_gives_the_kits_scores(term, graded_batch):
     assert term.task_scores("bob")["expanding_block"] < 4 and term.task_scores("carol")["crop"] < 2
 
 
-def test_formgrader_lists_every_submission_and_flags_no_autograded_cell(term):
+def test_formgrader_lists_every_submission_and_asks_a_person_only_for_the_written_answers(term):
     api = NbGraderAPI(coursedir=CourseDirectory(root=str(term.course), course_id=COURSE_ID))
     submissions = {entry["student"]: entry for entry in api.get_submissions("unet")}
     assert set(submissions) == set(STUDENTS)
-    assert all(entry["autograded"] and not entry["needs_manual_grade"] for entry in submissions.values())
+    assert all(entry["autograded"] for entry in submissions.values())
     notebooks = api.get_notebook_submissions("unet", NOTEBOOK_ID)
     assert {entry["student"] for entry in notebooks} == set(STUDENTS)
+    with Gradebook(f"sqlite:///{term.course / 'gradebook.db'}", COURSE_ID) as gradebook:
+        for student in STUDENTS:
+            grades = gradebook.find_submission_notebook(NOTEBOOK_ID, "unet", student).grades
+            flagged = {grade.name for grade in grades if grade.needs_manual_grade}
+            assert flagged and all(name.startswith("answer_") for name in flagged), (student, flagged)
 
 
 def test_feedback_goes_back_through_the_exchange_with_each_students_own_diagnosis(term):

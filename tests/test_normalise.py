@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from grader.normalise import describe_cell, normalise, read_json, take_out_cells
-from unet_kit.assignment import STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell
+from unet_kit.assignment import STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell
 
 COLAB_CELL_METADATA = {"colab": {"base_uri": "https://localhost:8080/"}, "outputId": "5e1f0c2a-colab"}
 
@@ -232,8 +232,30 @@ def test_every_task_keeps_its_answer_and_test_cell_in_the_release_order(release,
 
     normalised = normalise(saved, release)
 
-    assert grade_ids(normalised.notebook) == [grade_id for task in TASKS
-                                              for grade_id in (task, grade_id_of_test_cell(task))]
+    task_cells = [grade_id for grade_id in grade_ids(normalised.notebook)
+                  if grade_id in TASKS or task_of_test_cell(grade_id)]
+    assert task_cells == [grade_id for task in TASKS for grade_id in (task, grade_id_of_test_cell(task))]
+    assert grade_ids(normalised.notebook) == grade_ids(release)
+
+
+def test_a_written_answer_is_kept_as_the_student_wrote_it_and_stays_markdown(release, saved):
+    written = next(cell for cell in saved["cells"] if cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+                   .startswith("answer_"))
+    written["source"] = "The crop keeps the *centre*, where the valid convolutions left real pixels."
+    code_instead = next(cell for cell in saved["cells"][saved["cells"].index(written) + 1:]
+                        if cell["metadata"].get("nbgrader", {}).get("grade_id", "").startswith("answer_"))
+    code_instead.update(cell_type="code", outputs=[], execution_count=None, source="# my answer")
+
+    normalised = normalise(saved, release)
+
+    cells = {cell.metadata["nbgrader"]["grade_id"]: cell for cell in normalised.notebook.cells
+             if "nbgrader" in cell.metadata}
+    kept = cells[written["metadata"]["nbgrader"]["grade_id"]]
+    assert (kept.cell_type, kept.source) == ("markdown", written["source"])
+    retyped = cells[code_instead["metadata"]["nbgrader"]["grade_id"]]
+    assert (retyped.cell_type, retyped.source) == ("markdown", "# my answer")
+    assert normalised.notes == [f"the answer cell of {code_instead['metadata']['nbgrader']['grade_id']} had been "
+                                "turned into a code cell: it was graded as markdown"]
 
 
 # -- after the probe: cells taken out, cells described -----------------------------------------------

@@ -116,13 +116,18 @@ def test_nbgrader_validate_fails_the_blank_notebook(kernel_environment):
 def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
     assert Validator(invert=True).validate(str(STUDENT_NOTEBOOK)) == {}
     passed = Validator(invert=True).validate(str(SOLUTION_NOTEBOOK)).get("passed", [])
-    assert len(passed) == len(TASKS)
+    code_passed = [cell for cell in passed if cell.get("cell_type", "code") == "code"]
+    assert len(code_passed) == len(TASKS), passed
 
 
 def test_checker_takes_each_tasks_points_from_its_test_cell():
     """One source of truth: the points grader.check gives are the nbgrader points of the test cells."""
     notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
+    written = [cell for cell in graded if cell.metadata.nbgrader.get("solution")]
+    assert all(cell.cell_type == "markdown" and cell.metadata.nbgrader.points == 0 for cell in written), \
+        "the questions' answer cells are written answers worth no points unless an instructor gives some"
+    graded = [cell for cell in graded if cell not in written]
     assert [cell.metadata.nbgrader.grade_id for cell in graded] == [grade_id_of_test_cell(task) for task in TASKS]
     assert task_points() == {task_of_test_cell(cell.metadata.nbgrader.grade_id): float(cell.metadata.nbgrader.points)
                              for cell in graded}

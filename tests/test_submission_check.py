@@ -6,10 +6,15 @@ import copy
 import json
 
 import nbformat
+import pytest
 
-from tests.submissions import MUTANTS, filled_in
+from tests.submissions import MUTANTS, filled_in, fits_template, solution_answer
 from unet_kit.assignment import STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell
+from unet_kit.known_mistakes import FINGERPRINTS_FILE, explain_known_mistakes
 from unet_kit.submission_check import check_my_submission, find_notebook, inspect_cells, run_visible_tests
+
+TEMPLATES = {id: entry["text"] for id, entry in
+             json.loads(FINGERPRINTS_FILE.read_text(encoding="utf-8"))["explanations"].items()}
 
 
 def as_json(notebook) -> dict:
@@ -21,10 +26,16 @@ def index_of(notebook: dict, grade_id: str) -> int:
                 if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
 
 
-def test_a_finished_notebook_has_no_findings_and_passes_every_visible_test(solution):
+@pytest.fixture
+def kernel(solution):
+    """What a student's kernel holds after the set-up cells and the five tasks."""
+    return {**solution, "explain_known_mistakes": explain_known_mistakes}
+
+
+def test_a_finished_notebook_has_no_findings_and_passes_every_visible_test(kernel):
     notebook = as_json(filled_in())
     assert inspect_cells(notebook) == []
-    assert run_visible_tests(notebook, solution) == {task: None for task in TASKS}
+    assert run_visible_tests(notebook, kernel) == {task: None for task in TASKS}
 
 
 def test_the_blank_notebook_reports_every_task_as_not_started():
@@ -45,12 +56,15 @@ def test_deleted_duplicated_and_retyped_cells_are_named():
                         ("expanding_block", "its test cell is missing (the grader restores it, but you lose its checks)")}
 
 
-def test_a_wrong_crop_fails_its_visible_test_with_the_teaching_message(solution):
-    namespace = dict(solution)
-    exec(MUTANTS[0].answer(), namespace)  # crop off by one
+def test_a_wrong_crop_is_named_in_its_own_task_and_blamed_in_the_tasks_that_call_it(kernel):
+    namespace = {name: kernel[name] for name in ("torch", "nn", "F", "explain_known_mistakes")}
+    for task in TASKS:  # one namespace, as in a kernel: the blocks call the crop defined here
+        exec(MUTANTS[0].answer() if task == "crop" else solution_answer(task), namespace)  # crop off by one
     results = run_visible_tests(as_json(filled_in()), namespace)
-    assert results["crop"].startswith("AssertionError: the window you kept starts at row 2")
-    assert all(results[task] is None for task in TASKS if task != "crop")
+    assert results["crop"].startswith("Task 1's crop: Your window is one pixel away from the centre in rows.")
+    assert fits_template(results["crop"], TEMPLATES["crop.start_off_by_one"])
+    assert "Task 3's ExpandingBlock calls Task 1's crop, which is wrong" in " ".join(results["expanding_block"].split())
+    assert all(results[task] is None for task in ("contracting_block", "feature_map_block"))
 
 
 def test_finds_the_notebook_vscode_names(tmp_path, monkeypatch):

@@ -2,44 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap, to_rgb
 
-
-def _grid(rows: int, columns: int, panel_inches: float = 3.2):
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * panel_inches, rows * panel_inches),
-                                squeeze=False, constrained_layout=True)
-    for axis in axes.flat:
-        axis.set_axis_off()
-    return figure, axes
+from unet_kit.figure_style import BLUE, LIGHT_GREY, MEMBRANE_CAPTION, ORANGE, YELLOW, draw_grey_image, draw_membranes, frame, panel_grid
+from unet_kit.metrics import membrane_mask
 
 
 def show_examples(images: np.ndarray, labels: np.ndarray, indices: Sequence[int]) -> None:
     """Each chosen slice three ways: the EM image, its label, and the membranes drawn over it."""
-    figure, axes = _grid(len(indices), 3)
+    figure, axes = panel_grid(len(indices), 3)
     for row, index in zip(axes, indices):
-        row[0].imshow(images[index], cmap="gray")
+        membranes = membrane_mask(labels[index])
+        draw_grey_image(row[0], images[index])
         row[0].set_title(f"slice {index}: electron micrograph")
-        row[1].imshow(labels[index], cmap="gray")
-        row[1].set_title("label: white = cell, black = membrane")
-        row[2].imshow(images[index], cmap="gray")
-        row[2].imshow(np.ma.masked_where(labels[index] != 0, labels[index]), cmap="autumn", alpha=0.5)
-        row[2].set_title("membranes over the image")
+        draw_membranes(row[1], membranes)
+        row[1].set_title(f"label: {MEMBRANE_CAPTION}")
+        draw_grey_image(row[2], images[index])
+        row[2].imshow(np.ma.masked_where(~membranes, membranes), cmap=ListedColormap([YELLOW]), alpha=0.5)
+        row[2].set_title("membranes (yellow) over the image")
     plt.show()
 
 
 def plot_training_curve(losses: Sequence[float], learning_rates: Sequence[float] | None = None,
-                        smoothing: int = 20) -> None:
+                        smoothing: int = 20, validation_losses: Mapping[int, float] | None = None) -> None:
     """Loss per step and its running mean, so the trend shows through the noise of small batches;
-    with ``learning_rates``, the schedule on a second axis, to see the loss follow it."""
+    with ``learning_rates``, the schedule on a second axis, to see the loss follow it; with
+    ``validation_losses`` (training steps done -> loss on held-out data), points that show whether
+    what the network learns carries over to slices it never trains on."""
     figure, axis = plt.subplots(figsize=(7, 3.5), constrained_layout=True)
     steps = np.arange(1, len(losses) + 1)
     axis.plot(steps, losses, alpha=0.35, label="loss per step")
     if len(losses) >= smoothing:
         running = np.convolve(losses, np.ones(smoothing) / smoothing, mode="valid")
         axis.plot(steps[smoothing - 1:], running, label=f"mean of {smoothing} steps")
+    if validation_losses:
+        axis.plot(list(validation_losses), list(validation_losses.values()), "o", color="black",
+                  markerfacecolor="white", label="validation loss")
     axis.set_xlabel("training step")
     axis.set_ylabel("binary cross-entropy")
     axis.legend(loc="upper center")
@@ -53,23 +55,37 @@ def plot_training_curve(losses: Sequence[float], learning_rates: Sequence[float]
     plt.show()
 
 
+def error_image(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """(H, W, 3) RGB: right cells white and right membranes light grey, for orientation; orange for membrane
+    predicted inside a cell, blue for membrane missed."""
+    errors = np.ones((*truth.shape, 3))
+    errors[predicted & truth] = to_rgb(LIGHT_GREY)
+    errors[predicted & ~truth] = to_rgb(ORANGE)
+    errors[~predicted & truth] = to_rgb(BLUE)
+    return errors
+
+
 def show_predictions(images: np.ndarray, labels: np.ndarray, membrane_probability: np.ndarray,
                      slice_numbers: Sequence[int], threshold: float = 0.5) -> None:
-    """Input, label, predicted membrane probability and the errors of the thresholded prediction."""
-    figure, axes = _grid(len(images), 4)
+    """Input, label, predicted membrane probability and the errors of the thresholded prediction.
+
+    Label and probability share one shading (black = membrane), so they compare at a glance.
+    """
+    figure, axes = panel_grid(len(images), 4)
     for row, image, label, probability, number in zip(axes, images, labels,
                                                       membrane_probability, slice_numbers):
-        truth = label == 0
+        truth = membrane_mask(label)
         predicted = probability >= threshold
-        errors = np.zeros((*truth.shape, 3))
-        errors[predicted & ~truth] = (1.0, 0.2, 0.2)  # membrane predicted inside a cell
-        errors[~predicted & truth] = (0.2, 0.6, 1.0)  # membrane missed
-        row[0].imshow(image, cmap="gray")
+        draw_grey_image(row[0], image)
         row[0].set_title(f"slice {number}")
-        row[1].imshow(truth, cmap="gray_r")
+        draw_membranes(row[1], truth)
         row[1].set_title("true membranes")
-        row[2].imshow(probability, cmap="magma", vmin=0, vmax=1)
+        shading = draw_membranes(row[2], probability)
         row[2].set_title("predicted membrane probability")
-        row[3].imshow(errors)
-        row[3].set_title(f"errors: red extra, blue missed ({np.mean(predicted != truth):.1%})")
+        frame(row[3])
+        row[3].imshow(error_image(truth, predicted), interpolation="nearest")
+        row[3].set_title(f"errors: {np.mean(predicted != truth):.1%} of pixels\norange extra, blue missed")
+    figure.colorbar(shading, ax=axes[:, 2], location="bottom", shrink=0.8, label="membrane probability")
+    figure.suptitle(f"Held-out slices, labels and predictions shaded alike ({MEMBRANE_CAPTION}); "
+                    f"errors at threshold {threshold:g}")
     plt.show()

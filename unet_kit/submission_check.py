@@ -13,10 +13,12 @@ import io
 import json
 import os
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from unet_kit.assignment import NOTEBOOK_NAME, TASKS, grade_id_of_test_cell
+from unet_kit.known_mistakes import KnownMistake
 
 STUB = "raise NotImplementedError"
 
@@ -89,6 +91,8 @@ def run_visible_tests(notebook: dict, namespace: dict) -> dict[str, str | None]:
             with contextlib.redirect_stdout(io.StringIO()):
                 exec(compile(_source(test), f"<visible tests of {task}>", "exec"), dict(namespace))
             results[task] = None
+        except KnownMistake as mistake:  # the named mistake is the point: show all of it
+            results[task] = textwrap.fill(str(mistake), width=96, subsequent_indent="      ")
         except Exception as error:  # noqa: BLE001 - the student's error is the message
             results[task] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
     return results
