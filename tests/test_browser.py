@@ -46,17 +46,20 @@ class NotebookLayout:
     """Where the cells a student runs first sit in the notebook, by cell index."""
 
     setup_cells: list[int]
+    architecture_figure_cell: int
     crop_answer_cell: int
     crop_test_cell: int
 
 
 def notebook_layout(notebook_path: Path) -> NotebookLayout:
-    """The setup block (the leading run of code cells) and the crop task's answer and test cells."""
+    """The setup block (the leading run of code cells), the architecture figure's cell, and the crop task's cells."""
     cells = nbformat.read(notebook_path, as_version=4).cells
     first_code = next(index for index, cell in enumerate(cells) if cell.cell_type == "code")
     setup_end = next(index for index in range(first_code, len(cells)) if cells[index].cell_type != "code")
     grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id"): index for index, cell in enumerate(cells)}
-    return NotebookLayout(list(range(first_code, setup_end)), grade_ids["crop"], grade_ids[grade_id_of_test_cell("crop")])
+    figure = next(index for index, cell in enumerate(cells) if "draw_unet_architecture(" in cell.source)
+    return NotebookLayout(list(range(first_code, setup_end)), figure, grade_ids["crop"],
+                          grade_ids[grade_id_of_test_cell("crop")])
 
 
 @dataclass
@@ -130,7 +133,6 @@ def jupyterlab_server(tmp_path) -> JupyterLabServer:
     environment = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(path for path in python_path if path),
-        "MPLBACKEND": "Agg",
         "JUPYTER_CONFIG_DIR": str(folders["config"]),
         "JUPYTER_DATA_DIR": str(folders["data"]),
         "JUPYTER_RUNTIME_DIR": str(folders["runtime"]),
@@ -138,6 +140,7 @@ def jupyterlab_server(tmp_path) -> JupyterLabServer:
         "JUPYTERLAB_WORKSPACES_DIR": str(folders["workspaces"]),
         "IPYTHONDIR": str(folders["ipython"]),
     }
+    environment.pop("MPLBACKEND", None)  # as a student has it: the kernel draws figures inline
     token = secrets.token_hex(16)
     log_path = tmp_path / "jupyterlab.log"
     command = [
@@ -181,7 +184,7 @@ def run_cell(page, expect, cell, timeout_ms: int) -> None:
 
 
 @pytest.mark.slow
-def test_student_runs_setup_and_a_wrong_crop_and_sees_the_teaching_message(chromium_executable, playwright_sync_api,
+def test_student_runs_setup_sees_the_architecture_figure_and_meets_a_wrong_crops_teaching_message(chromium_executable, playwright_sync_api,
                                                                         jupyterlab_server, browser_page, tmp_path, request):
     # Chromium and Playwright come first: where Chromium cannot be installed we skip before starting JupyterLab.
     page, expect = browser_page, playwright_sync_api.expect
@@ -196,6 +199,12 @@ def test_student_runs_setup_and_a_wrong_crop_and_sees_the_teaching_message(chrom
         run_cell(page, expect, cells.nth(index), SETUP_CELL_TIMEOUT_MS)
         expect(cells.nth(index).locator(".jp-OutputArea")).not_to_contain_text("Traceback")
     expect(cells.nth(layout.setup_cells[-1]).locator(".jp-OutputArea")).to_contain_text("training budget:")
+
+    figure_cell = cells.nth(layout.architecture_figure_cell)
+    run_cell(page, expect, figure_cell, CELL_TIMEOUT_MS)
+    figure = figure_cell.locator(".jp-OutputArea img")
+    expect(figure).to_be_visible()  # the figure traced from the reference U-Net renders as a picture
+    assert figure.evaluate("image => image.naturalWidth") > 600
 
     answer_editor = cells.nth(layout.crop_answer_cell).locator(".cm-content")
     answer_editor.click()

@@ -151,26 +151,43 @@ def _explanation(catalogue: dict, misconception: str, **specifics: str) -> str:
 
 
 # -- the crop ---------------------------------------------------------------------------------------
-def crop_mistakes(crop: Callable, catalogue: dict | None = None) -> list[str]:
-    """Sentences naming what is wrong with ``crop`` (empty when it keeps the task's window)."""
-    catalogue = catalogue or _load()
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a task's outputs are the design's; the known mistakes they show; else how they differ.
+
+    Only ``named`` mistakes fail a task's own test here (an unnamed difference is left to the
+    cell's own checks, which say more about shapes); any difference is reported when a later
+    task calls this one.
+    """
+
+    right: bool
+    named: tuple[str, ...] = ()
+    difference: str = "its outputs differ from the design's on the visible test's fixed inputs."
+
+    def sentences(self) -> list[str]:
+        if self.right or self.named:
+            return list(self.named)
+        return [self.difference]
+
+
+def judge_crop(crop: Callable, catalogue: dict) -> Verdict:
+    """Where ``crop``'s window lies on each axis, judged against Task 1's rule and the usual wrong ones."""
     starts: dict[str, list[tuple[int, int, int]]] = {"rows": [], "columns": []}
     for image_shape, new_shape in CROP_CASES:
         image = torch.arange(math.prod(image_shape)).reshape(image_shape)
         batch, channels, height, width = image_shape
         cropped = crop(image, new_shape)
-        expected = (batch, channels, new_shape[2], new_shape[3])
-        if tuple(cropped.shape) != expected:
-            return [_crop_shape_mistake(tuple(cropped.shape), image_shape, new_shape, catalogue)]
+        if tuple(cropped.shape) != (batch, channels, new_shape[2], new_shape[3]):
+            return _crop_shape_mistake(tuple(cropped.shape), image_shape, new_shape, catalogue)
         first = int(cropped.flatten()[0])
         top, left = (first // width) % height, first % width
         if not torch.equal(cropped, image[:, :, top:top + new_shape[2], left:left + new_shape[3]]):
-            return ["your crop does not keep one rectangular window of the image: it should return "
-                    "image[:, :, top:top + h, left:left + w] for one top and one left"]
+            return Verdict(False, difference="it does not keep one rectangular window of the image: it should "
+                           "return image[:, :, top:top + h, left:left + w] for one top and one left.")
         starts["rows"].append((height, new_shape[2], top))
         starts["columns"].append((width, new_shape[3], left))
     axes_by_mistake: dict[str, list[str]] = {}
-    sentences = []
+    unexplained = []
     for axis, observed in starts.items():
         if all(start == _right_start(size, new) for size, new, start in observed):
             continue
@@ -178,21 +195,24 @@ def crop_mistakes(crop: Callable, catalogue: dict | None = None) -> list[str]:
         if explained:
             axes_by_mistake.setdefault(explained[0], []).append(axis)
         else:
-            sentences.append(f"your window starts at the wrong {axis[:-1]} for some sizes: "
-                             f"{', '.join(f'{size} -> {new} starts at {start}' for size, new, start in observed)}; "
-                             "Task 1's rule gives " + ", ".join(str(_right_start(size, new)) for size, new, _ in observed))
-    return [_explanation(catalogue, mistake, axes=" and ".join(axes))
-            for mistake, axes in axes_by_mistake.items()] + sentences
+            unexplained.append(
+                f"its window starts at the wrong {axis[:-1]} for some sizes ("
+                + ", ".join(f"{size} cropped to {new} starts at {start}" for size, new, start in observed)
+                + "; Task 1's rule gives " + ", ".join(str(_right_start(size, new)) for size, new, _ in observed) + ").")
+    named = tuple(_explanation(catalogue, mistake, axes=" and ".join(axes)) for mistake, axes in axes_by_mistake.items())
+    if unexplained:
+        return Verdict(False, named, " ".join(unexplained))
+    return Verdict(not named, named)
 
 
-def _crop_shape_mistake(shape, image_shape, new_shape, catalogue) -> str:
+def _crop_shape_mistake(shape, image_shape, new_shape, catalogue) -> Verdict:
     batch, channels = image_shape[:2]
     if shape == (batch, channels, new_shape[3], new_shape[2]):
-        return _explanation(catalogue, "crop.height_and_width_swapped")
+        return Verdict(False, (_explanation(catalogue, "crop.height_and_width_swapped"),))
     if shape in {(batch, channels, new_shape[1], new_shape[2]), (batch, channels, new_shape[0], new_shape[1])}:
-        return _explanation(catalogue, "crop.wrong_axes_of_new_shape")
-    return (f"cropping a {tuple(image_shape)} image to {tuple(new_shape)} gave shape {shape}: keep the batch "
-            "and channel axes and take the height and width from new_shape[2] and new_shape[3]")
+        return Verdict(False, (_explanation(catalogue, "crop.wrong_axes_of_new_shape"),))
+    return Verdict(False, difference=f"cropping a {tuple(image_shape)} image to {tuple(new_shape)} gave shape {shape}, "
+                   "not the batch and channels of the image with the height and width of new_shape[2:].")
 
 
 # -- the blocks and the U-Net -------------------------------------------------------------------------
@@ -298,25 +318,11 @@ def _activation_sentence(answer: type, catalogue: dict) -> str | None:
     return _explanation(catalogue, "contracting_block.other_activation")
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a task's outputs are the design's, and the sentences naming what is wrong."""
-
-    right: bool
-    named: tuple[str, ...] = ()
-
-    def sentences(self) -> list[str]:
-        if self.right or self.named:
-            return list(self.named)
-        return ["its outputs differ from the design's on the visible test's fixed inputs"]
-
-
 def judge(task: str, answer, catalogue: dict | None = None) -> Verdict:
     """Run ``answer`` on the task's fixed cases and name the known mistakes its outputs show."""
     catalogue = catalogue or _load()
     if task == "crop":
-        mistakes = crop_mistakes(answer, catalogue)
-        return Verdict(not mistakes, tuple(mistakes))
+        return judge_crop(answer, catalogue)
     build = CASES[task][0].build
     named = _structure_mistakes(task, answer(*build), build)
     if named:  # each of these changes the outputs; a wide U-Net would also be slow to run
