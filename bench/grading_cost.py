@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.notebook_cells import answer_cells
+from grader.course.notebook_cells import answer_cells
 from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 FAILURE_TAIL_CHARACTERS = 1500

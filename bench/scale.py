@@ -18,9 +18,9 @@ import nbformat
 
 from bench.grading_cost import perfect_submission
 from bench.servers import dask_cluster, postgresql_available, postgresql_server
-from grader.autograde import prepare_course
-from grader.gradebook import default_gradebook_url, prepare_class_gradebook, record_students
+from grader.course.course_directory import prepare_course
 from grader.report import SubmissionReport, TaskResult
+from grader.reporting.gradebook import default_gradebook_url, prepare_class_gradebook, record_students
 from unet_kit.assignment import REPOSITORY_ROOT, TASKS
 
 

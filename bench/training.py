@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from grader.notebook_cells import task_namespace
+from grader.course.notebook_cells import task_namespace
 from unet_kit.assignment import SOLUTION_NOTEBOOK
 from unet_kit.budgets import TrainingBudget
 from unet_kit.challenge import ChallengeScores, challenge_scores

@@ -16,13 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.course import STUDENT_NOTEBOOK, create_course, generate_assignment
+from grader.course.course_directory import STUDENT_NOTEBOOK, create_course, generate_assignment
 from grader.limits import GradingLimits
 
 
 def generate(arguments: argparse.Namespace) -> None:
     """Regenerate the student notebook from the solution notebook, and the visible tests' fingerprints."""
-    from grader.known_mistake_fingerprints import write_known_mistake_fingerprints
+    from grader.course.known_mistake_fingerprints import write_known_mistake_fingerprints
 
     with tempfile.TemporaryDirectory(prefix="unet-course-") as scratch:
         released = generate_assignment(create_course(Path(scratch)))
@@ -39,11 +39,12 @@ def autograde(arguments: argparse.Namespace) -> int:
     """
     from tqdm import tqdm
 
-    from grader.autograde import ClassGradebookError, autograde_folder, summary_table
-    from grader.class_report import CHECKS_CSV, CLASS_REPORT
-    from grader.gradebook import default_gradebook_url
+    from grader.autograde import ClassGradebookError, autograde_folder
+    from grader.course.submissions import FolderMistake, course_submissions
     from grader.report import BATCH_REPORT_NAME
-    from grader.submissions_folder import FolderMistake, course_submissions
+    from grader.reporting.batch_files import summary_table
+    from grader.reporting.class_report import CHECKS_CSV, CLASS_REPORT
+    from grader.reporting.gradebook import default_gradebook_url
 
     started = time.perf_counter()
     try:
@@ -62,7 +63,7 @@ def autograde(arguments: argparse.Namespace) -> int:
             assignment=arguments.assignment if arguments.course else None,
         )
         if arguments.course:
-            from grader.course_results import write_into_course
+            from grader.course.results import write_into_course
 
             write_into_course(arguments.course, arguments.out, reports, arguments.assignment)
     except FolderMistake as mistake:
@@ -85,7 +86,7 @@ def autograde(arguments: argparse.Namespace) -> int:
 
 def release(arguments: argparse.Namespace) -> int:
     """Write the student copy (notebook, unet_kit, data, requirements, README) to publish at --repository."""
-    from grader.release import release as write_release
+    from grader.course.release import release as write_release
 
     try:
         out = write_release(arguments.out, arguments.repository)
@@ -97,7 +98,7 @@ def release(arguments: argparse.Namespace) -> int:
 
 def report(arguments: argparse.Namespace) -> int:
     """Rebuild the class report from the checks.csv of one or more grading runs (later runs win)."""
-    from grader.class_report import CHECKS_CSV, CLASS_REPORT, write_class_report
+    from grader.reporting.class_report import CHECKS_CSV, CLASS_REPORT, write_class_report
 
     missing = [str(run) for run in arguments.runs if not (run / CHECKS_CSV).is_file()]
     if missing:
@@ -109,7 +110,7 @@ def report(arguments: argparse.Namespace) -> int:
 
 def course(arguments: argparse.Namespace) -> int:
     """Make or update an nbgrader course directory whose own commands grade with the kit."""
-    from grader.course_setup import NEXT_STEPS, make_course
+    from grader.course.setup import NEXT_STEPS, make_course
 
     try:
         made = make_course(arguments.directory, arguments.course_id, arguments.exchange, arguments.assignment)

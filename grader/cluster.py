@@ -17,9 +17,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.confinement.policy import prepare_kit
+from grader.confinement.scratch import make_scratch, remove_stale_scratch
+from grader.course.course_directory import prepare_course
+from grader.course.submissions import Submission
 from grader.limits import GradingLimits
 from grader.report import SubmissionReport
-from grader.scratch import make_scratch, remove_stale_scratch
+from grader.submission import grade_safely
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,6 @@ _workspace_lock = threading.Lock()
 def worker_workspace() -> Workspace:
     """This process's workspace, prepared on first use (nbgrader generates the course once)."""
     global _workspace
-    from grader.autograde import prepare_course
-    from grader.sandbox import prepare_kit
 
     with _workspace_lock:
         if _workspace is None:
@@ -51,8 +53,6 @@ def worker_workspace() -> Workspace:
 
 def grade_on_worker(student_id: str, notebook: bytes, limits: GradingLimits) -> tuple[str, bytes | None]:
     """Grade one submission on this worker: its report (JSON) and its feedback page, if any."""
-    from grader.autograde import Submission, grade_safely
-
     workspace = worker_workspace()
     batch = workspace.root / f"batch-{uuid.uuid4().hex[:12]}"
     submissions, output = batch / "submissions", batch / "output"

@@ -1,6 +1,6 @@
 """What grading found, as typed records that cross process boundaries as JSON.
 
-The checker (``grader.check``) writes a ``CheckReport``; ``grader.autograde`` turns it into a
+The checker (``grader.checking.check``) writes a ``CheckReport``; ``grader.autograde`` turns it into a
 ``SubmissionReport`` per student, which the gradebook, the feedback, ``grades.csv``, the
 summary and ``grading-report.json`` all read. Each record has ``to_json``/``from_json``; no
 module hands another a string-keyed dict.
@@ -32,7 +32,7 @@ class CheckResult:
 
 @dataclass
 class Diagnosis:
-    """A misconception the student's code shows (``grader.misconceptions``), with its explanation."""
+    """A misconception the student's code shows (``grader.checking.misconceptions``), with its explanation."""
 
     id: str
     explanation: str
@@ -99,7 +99,7 @@ class CellOutcome:
 
 @dataclass
 class Confinement:
-    """The layers that held around one confined process (``grader.jail``), as it applied them."""
+    """The layers that held around one confined process (``grader.confinement.jail``), as it applied them."""
 
     stage: str = ""  # "probe" or "kernel"
     landlock_abi: int = 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import TASKS
+from grader.course.course_directory import TASKS
 from tests.submissions import MUTANTS, filled_in, solution_answer
 from unet_kit.assignment import REPOSITORY_ROOT, grade_id_of_test_cell
 
@@ -202,11 +202,11 @@ while True:  # "I'll stop it later"
 # -- tampering ------------------------------------------------------------------------------------
 FAKE_GRADER = """\
 import sys, types
-fake_grader, fake_check = types.ModuleType("grader"), types.ModuleType("grader.check")
+fake_grader, fake_check = types.ModuleType("grader"), types.ModuleType("grader.checking.check")
 fake_check.run_hidden_tests = lambda task, probe, points: points
 fake_check.check_notebook = lambda *args, **kwargs: {"tasks": [], "cells": []}
 fake_grader.check = fake_check
-sys.modules.update({"grader": fake_grader, "grader.check": fake_check})
+sys.modules.update({"grader": fake_grader, "grader.checking.check": fake_check})
 run_hidden_tests = fake_check.run_hidden_tests
 """
 PATCH_PYTEST = "import pytest\npytest.main = lambda *args, **kwargs: 0\n"
@@ -230,8 +230,8 @@ class Window:
 def crop(image, new_shape):
     return Window(image, new_shape)
 '''
-HIDDEN_TEST_FILES = [REPOSITORY_ROOT / "grader" / "hidden_tests" / "test_unet.py",
-                     REPOSITORY_ROOT / "grader" / "reference.py"]
+HIDDEN_TEST_FILES = [REPOSITORY_ROOT / "grader" / "checking" / "hidden_tests" / "test_unet.py",
+                     REPOSITORY_ROOT / "grader" / "checking" / "reference.py"]
 #: Text that only the hidden tests and oracles contain: it must never reach a feedback page.
 HIDDEN_TEST_MARKERS = ("def wired_by_the_design", "def expanding_oracle", "def test_skips_join_their_own_level")
 
@@ -245,7 +245,7 @@ def _read_hidden_tests(path: Path, batch: Batch) -> None:
 
 def targets_outside(batch: Batch, student: str) -> list[Path]:
     """Files a submission must not change: the repository, other students' work, the grades."""
-    return [REPOSITORY_ROOT / "README.md", REPOSITORY_ROOT / "grader" / "hidden_tests" / "test_crop.py",
+    return [REPOSITORY_ROOT / "README.md", REPOSITORY_ROOT / "grader" / "checking" / "hidden_tests" / "test_crop.py",
             batch.submissions / f"{batch.victim}.ipynb", batch.output / "grades.csv",
             batch.output / "students" / batch.victim / "gradebook.db",
             batch.output / "students" / student / "gradebook.db"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course import STUDENT_NOTEBOOK
+from grader.course.course_directory import STUDENT_NOTEBOOK
 from grader.report import BATCH_REPORT_NAME, SubmissionReport
 from tests.bad_submissions import BAD_SUBMISSIONS, Batch, targets_outside
 from tests.submissions import CORRECT_VARIANTS, MUTANTS, filled_in

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from grader.notebook_cells import task_namespace
+from grader.course.notebook_cells import task_namespace
 from tests.figures import MUTATION_REPORT, SCREENSHOTS, SMOKE_FIGURES
 from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import nbformat
 
-from grader.notebook_cells import answer_cells
+from grader.course.notebook_cells import answer_cells
 from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 
@@ -133,7 +133,7 @@ MUTANTS = (
     Mutant("unet_relu_on_output", "unet", (("return self.downfeature(x8)", "return torch.relu(self.downfeature(x8))"),)),
 )
 
-#: The misconception grader.diagnosis must name for each mutant (ids of grader.misconceptions).
+#: The misconception grader.checking.diagnosis must name for each mutant (ids of grader.checking.misconceptions).
 MISCONCEPTION_OF = {
     "crop_off_by_one": "crop.start_off_by_one",
     "crop_halves_the_difference": "crop.halves_the_difference",
@@ -271,7 +271,7 @@ PARAMETER_VARIANTS = (
            ((TOP, TOP + " + 1"), (LEFT, "left = round(width / 2 - new_width / 2)"))),
 )
 
-#: The misconceptions grader.diagnosis must name for each parameter variant, in the catalogue's order.
+#: The misconceptions grader.checking.diagnosis must name for each parameter variant, in the catalogue's order.
 PARAMETER_VARIANT_MISCONCEPTIONS = {
     "contracting_leaky_relu_slope_0_2": ("contracting_block.other_activation",),
     "contracting_leaky_relu_slope_0_05": ("contracting_block.other_activation",),

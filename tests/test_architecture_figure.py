@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from grader.reference_trace import trace_solution
+from grader.course.reference_trace import trace_solution
 from tests.submissions import CORRECT_VARIANTS, MUTANTS
 from unet_kit.architecture_figure import draw_unet_architecture, drawn_edges, layout
 from unet_kit.model_trace import UNTRACED, Edge, load_reference_trace, trace_model
@@ -35,7 +35,7 @@ def unet_with_answer(solution: dict, answer: str):
 
 def test_stored_trace_is_the_solutions_own():
     assert load_reference_trace() == trace_solution(), (
-        "unet_kit/reference_trace.json is stale: regenerate it with `python -m grader.reference_trace`")
+        "unet_kit/reference_trace.json is stale: regenerate it with `python -m grader.course.reference_trace`")
 
 
 @pytest.mark.slow

@@ -8,10 +8,10 @@ import json
 import pytest
 
 from grader.__main__ import main
-from grader.autograde import summary_table, write_batch_report, write_grades
-from grader.class_report import CHECKS_CSV, CLASS_REPORT, CheckRow, write_checks_csv
+from grader.course.submissions import find_submissions
 from grader.report import CheckResult, Confinement, SubmissionReport, TaskResult
-from grader.submissions_folder import find_submissions
+from grader.reporting.batch_files import summary_table, write_batch_report, write_grades
+from grader.reporting.class_report import CHECKS_CSV, CLASS_REPORT, CheckRow, write_checks_csv
 from unet_kit.assignment import NOTEBOOK_NAME
 
 EVERY_LAYER = Confinement(stage="probe", landlock_abi=7, landlock_tcp=True, network_namespace=True,
@@ -100,8 +100,8 @@ def test_a_batch_in_which_nothing_could_be_graded_exits_with_an_error(tmp_path, 
 def test_on_a_cluster_the_notebook_travels_as_bytes_and_the_report_comes_back(tmp_path):
     from distributed import LocalCluster
 
-    from grader.autograde import Submission
     from grader.cluster import grade_on_cluster
+    from grader.course.submissions import Submission
     from grader.limits import DEFAULT_LIMITS
 
     broken = tmp_path / "ada.ipynb"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.feedback import REMOVED_OUTPUT
-from grader.jail import landlock_abi
+from grader.confinement.jail import landlock_abi
+from grader.confinement.scratch import SCRATCH_PREFIX
 from grader.report import BATCH_REPORT_NAME, Confinement, SubmissionReport
-from grader.scratch import SCRATCH_PREFIX
+from grader.reporting.feedback import REMOVED_OUTPUT
 from tests.bad_submissions import (
     BAD_SUBMISSIONS,
     FILLER_NAME,

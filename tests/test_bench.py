@@ -10,7 +10,7 @@ import torch
 
 from bench import report, training
 from bench.grading_cost import perfect_submission
-from grader.notebook_cells import answer_cells
+from grader.course.notebook_cells import answer_cells
 from unet_kit.assignment import SOLUTION_NOTEBOOK, TASKS
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012

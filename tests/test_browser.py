@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
+from grader.reporting.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
 from tests.chromium import CHROMIUM_FLAGS
 from tests.figures import SCREENSHOTS
 from tests.submissions import MISCONCEPTION_OF

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.autograde import prepare_course
-from grader.course import nbgrader_environment
-from grader.gradebook import prepare_class_gradebook, record_students
+from grader.course.course_directory import nbgrader_environment, prepare_course
 from grader.report import CheckResult, SubmissionReport, TaskResult
+from grader.reporting.gradebook import prepare_class_gradebook, record_students
 from unet_kit.assignment import ASSIGNMENT, TASKS, grade_id_of_test_cell
 
 pytestmark = pytest.mark.slow  # an nbgrader course is generated (seconds)

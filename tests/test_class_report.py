@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from grader.class_report import (
+from grader.reporting.class_report import (
     CheckRow,
     check_statistics,
     merge_runs,

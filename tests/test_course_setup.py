@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course_setup import BLOCK_BEGIN, make_course
+from grader.course.setup import BLOCK_BEGIN, make_course
 from unet_kit.assignment import NOTEBOOK_NAME
 from unet_kit.data import REGISTRY
 
@@ -48,10 +48,10 @@ def test_the_course_holds_the_notebook_the_kit_and_the_data_and_its_config_loads
     assert not list(source.rglob("__pycache__"))
     config, _ = load_config(made.root)
     assert config["course_id"] == "unet-2027" and config["exchange"] == str((tmp_path / "exchange").resolve())
-    assert config["sanitize"][0] == "grader.nbgrader_preprocessors.NormaliseSubmission"
-    assert config["autograde"][:2] == ["grader.nbgrader_preprocessors.CheckHiddenTests",
-                                       "grader.nbgrader_preprocessors.ConfinedExecute"]
-    assert "grader.nbgrader_preprocessors.RecordCheckScores" in config["autograde"]
+    assert config["sanitize"][0] == "grader.course.preprocessors.NormaliseSubmission"
+    assert config["autograde"][:2] == ["grader.course.preprocessors.CheckHiddenTests",
+                                       "grader.course.preprocessors.ConfinedExecute"]
+    assert "grader.course.preprocessors.RecordCheckScores" in config["autograde"]
 
 
 @pytest.mark.slow

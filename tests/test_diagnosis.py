@@ -17,16 +17,16 @@ import pytest
 import torch
 from torch.nn.functional import conv2d, elu, leaky_relu, max_pool2d
 
-from grader.diagnosis import CROP_CASES, Trial, find_misconceptions, findings, named_misconceptions, same
-from grader.misconceptions import BY_ID, CATALOGUE, Weights
-from grader.notebook_cells import task_namespace
-from grader.probe import Probe, decode, describe_error, encode
-from grader.reference import UPSTREAM_STAND_INS, contracting_oracle, reference_crop
-from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed
+from grader.checking.diagnosis import CROP_CASES, Trial, find_misconceptions, findings, named_misconceptions, same
+from grader.checking.misconceptions import BY_ID, CATALOGUE, Weights
+from grader.checking.probe import Probe, decode, describe_error, encode
+from grader.checking.reference import UPSTREAM_STAND_INS, contracting_oracle, reference_crop
+from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed
+from grader.course.notebook_cells import task_namespace
 from tests.submissions import CORRECT_VARIANTS, PARAMETER_VARIANT_MISCONCEPTIONS, PARAMETER_VARIANTS, solution_answer
 from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, TASKS
 
-REFERENCE_SOURCE = (REPOSITORY_ROOT / "grader" / "reference.py").read_text()
+REFERENCE_SOURCE = (REPOSITORY_ROOT / "grader" / "checking" / "reference.py").read_text()
 VARIANT = {variant.name: variant for variant in PARAMETER_VARIANTS}
 
 
@@ -172,7 +172,7 @@ class HandlersOnANamespace(Probe):
 
 
 class ProbeHandlersHere:
-    """``grader.probe.Probe``'s request handlers, run in this process on a namespace of the student's
+    """``grader.checking.probe.Probe``'s request handlers, run in this process on a namespace of the student's
     code, each message crossing ``encode``/``decode`` as on the pipe. The diagnosis, the remote
     student and the handlers are the real ones; only the process is left out (its pipe and
     confinement are tested in test_probe_protocol.py and test_grader.py)."""
@@ -226,7 +226,7 @@ def test_parameter_variants_are_named_through_a_probe_process(tmp_path):
              "def answer_with(source):  # a student rerunning one answer cell\n"
              "    exec(source, globals())\n    return torch.zeros(0)\n")
     cells = [(0, setup), *((index, solution_answer(task)) for index, task in enumerate(TASKS, start=1))]
-    probe = ProbeProcess(command=[sys.executable, str(REPOSITORY_ROOT / "grader" / "probe.py")], cells=cells,
+    probe = ProbeProcess(command=[sys.executable, str(REPOSITORY_ROOT / "grader" / "checking" / "probe.py")], cells=cells,
                          workdir=tmp_path, environment={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)},
                          stand_ins_source=REFERENCE_SOURCE, stand_ins_by_task=UPSTREAM_STAND_INS)
     try:

@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ElementTree
 
 from nbconvert.filters import markdown2html
 
-from grader.feedback_html import (
+from grader.report import CheckResult, Diagnosis, SubmissionReport, TaskResult
+from grader.reporting.feedback_html import (
     HIDDEN_CHECKS_HEADING,
     first_sentence,
     summary_html,
@@ -18,7 +19,6 @@ from grader.feedback_html import (
     task_results_html,
     task_results_text,
 )
-from grader.report import CheckResult, Diagnosis, SubmissionReport, TaskResult
 
 XSS_MARK = "XSS-MARK-feedback"
 HOSTILE = f'<script>alert("{XSS_MARK}")</script><img src=x onerror="alert(\'{XSS_MARK}\')"> & $x$'

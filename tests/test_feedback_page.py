@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from grader.feedback_html import first_sentence
+from grader.reporting.feedback_html import first_sentence
 from tests.bad_submissions import XSS_MARK
 from tests.chromium import CHROMIUM_FLAGS
 from tests.figures import SCREENSHOTS

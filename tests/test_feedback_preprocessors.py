@@ -13,15 +13,15 @@ import nbformat
 import pytest
 from nbconvert.filters import markdown2html
 
-from grader.feedback import (
+from grader.report import CheckResult, SubmissionReport, TaskResult
+from grader.reporting.feedback import (
     REMOVED_OUTPUT,
     AddGradingReport,
     ShortenTestTracebacks,
     ShowStudentContentAsText,
     escape_markdown,
 )
-from grader.feedback_html import summary_html, task_results_html, task_results_text
-from grader.report import CheckResult, SubmissionReport, TaskResult
+from grader.reporting.feedback_html import summary_html, task_results_html, task_results_text
 from unet_kit.assignment import grade_id_of_test_cell
 
 LONG_TRACEBACK = [

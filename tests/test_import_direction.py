@@ -58,3 +58,29 @@ def test_tests_import_neither_conftest_nor_a_test_module():
                 for path in sources_of("tests") for module in sorted(imported_modules(path))
                 if is_conftest_or_a_test_module(module)]
     assert offences == []
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPOSITORY_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_circle_among_the_graders_modules_not_even_through_imports_inside_functions():
+    modules = {module_name(path): path for path in sources_of("grader") if "hidden_tests" not in path.parts}
+    needs = {name: {other for other in modules if other != name and other in imported_modules(path)}
+             for name, path in modules.items()}
+    circles, done = [], set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        if name in trail:
+            circles.append(" -> ".join(trail[trail.index(name):] + [name]))
+            return
+        if name in done:
+            return
+        for other in sorted(needs[name]):
+            visit(other, [*trail, name])
+        done.add(name)
+
+    for name in sorted(modules):
+        visit(name, [])
+    assert circles == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader.inspection import assert_same_values, where_they_differ
+from grader.checking.inspection import assert_same_values, where_they_differ
 
 
 def test_a_difference_in_one_channels_border_is_located_there():

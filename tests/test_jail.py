@@ -1,6 +1,6 @@
 """The jail itself, around tiny programs: each layer is seen from inside, and what it reports held.
 
-These run ``python -m grader.jail`` for real (no nbgrader, no torch); a layer this machine
+These run ``python -m grader.confinement.jail`` for real (no nbgrader, no torch); a layer this machine
 cannot give (no Landlock, no namespaces, no cgroups) is skipped with the reason, as the
 grading report would record it missing.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.cgroups import SubmissionGroups
-from grader.jail import Policy, landlock_abi
+from grader.confinement.cgroups import SubmissionGroups
+from grader.confinement.jail import Policy, landlock_abi
 from grader.report import Confinement
 from tests.bad_submissions import FORK_BOMB
 from unet_kit.assignment import REPOSITORY_ROOT
@@ -36,7 +36,7 @@ def run_jailed(tmp_path: Path, source: str, **policy_fields) -> tuple[subprocess
     (tmp_path / "hidden").mkdir(exist_ok=True)
     program = tmp_path / "program.py"  # beside the home folder: a scratch tmpfs would cover it
     program.write_text(source)
-    completed = subprocess.run([sys.executable, "-m", "grader.jail", str(policy), "--", "/usr/bin/python3", str(program)],
+    completed = subprocess.run([sys.executable, "-m", "grader.confinement.jail", str(policy), "--", "/usr/bin/python3", str(program)],
                                env={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT), "COURSE_TOKEN": SECRET},
                                capture_output=True, text=True, timeout=PROGRAM_TIMEOUT_S)
     return completed, Confinement.load(tmp_path / "layers.json")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.jail import Policy, readable_roots
+from grader.confinement.jail import Policy, readable_roots
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_missing_layers_name_what_did_not_hold():
 
 
 def test_disk_limit_reaches_the_jail_as_a_tmpfs_over_the_only_writable_folder(tmp_path):
-    from grader.sandbox import grading_policy
+    from grader.confinement.policy import grading_policy
 
     limits = GradingLimits(disk_mb=64, disk_files=99)
     policy = grading_policy(tmp_path / "home", tmp_path / "kit", hidden=[], limits=limits, stage="probe",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.course import nbgrader_environment
+from grader.course.course_directory import nbgrader_environment
 
 ROSTER = """\
 student_id,name,lms_id,sis_user_id,sis_login_id,section,email
@@ -50,7 +50,7 @@ def make_gradebook(course: Path, scores: dict[str, float]) -> None:
 
 
 def export(course: Path, exporter: str, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nbgrader", "export", "--exporter", f"grader.lms_export.{exporter}",
+    return subprocess.run([sys.executable, "-m", "nbgrader", "export", "--exporter", f"grader.reporting.lms_export.{exporter}",
                            "--to", str(course / "out.csv"), f"--Roster.path={course / 'roster.csv'}", *options],
                           cwd=course, env=nbgrader_environment(), capture_output=True, text=True, timeout=120)
 

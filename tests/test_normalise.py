@@ -1,4 +1,4 @@
-"""What ``grader.normalise`` makes of a handed-in file: read, repaired on the release's skeleton, explained.
+"""What ``grader.course.normalise`` makes of a handed-in file: read, repaired on the release's skeleton, explained.
 
 Submissions are built here from the committed student notebook (the release), edited the way
 students' editors and students edit them; nbgrader never runs.
@@ -12,7 +12,7 @@ import json
 import nbformat
 import pytest
 
-from grader.normalise import describe_cell, normalise, read_json, take_out_cells
+from grader.course.normalise import describe_cell, normalise, read_json, take_out_cells
 from unet_kit.assignment import STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell
 
 COLAB_CELL_METADATA = {"colab": {"base_uri": "https://localhost:8080/"}, "outputId": "5e1f0c2a-colab"}

@@ -13,9 +13,9 @@ import papermill
 import pytest
 from nbgrader.validator import Validator
 
-from grader.check import task_points
-from grader.course import create_course, generate_assignment
-from grader.notebook_cells import answer_cells
+from grader.checking.check import task_points
+from grader.course.course_directory import create_course, generate_assignment
+from grader.course.notebook_cells import answer_cells
 from tests.figures import SMOKE_FIGURES
 from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell
 from unet_kit.data import load_isbi2012
@@ -121,7 +121,7 @@ def test_nbgrader_validate_invert_tells_blank_from_solution(kernel_environment):
 
 
 def test_checker_takes_each_tasks_points_from_its_test_cell():
-    """One source of truth: the points grader.check gives are the nbgrader points of the test cells."""
+    """One source of truth: the points grader.checking.check gives are the nbgrader points of the test cells."""
     notebook = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     graded = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade")]
     written = [cell for cell in graded if cell.metadata.nbgrader.get("solution")]

@@ -1,6 +1,6 @@
 """The probe's wire protocol and the checker's handling of a probe, without the jail.
 
-``grader.probe`` runs next to the student's code and ``grader.remote`` drives it; here the probe
+``grader.checking.probe`` runs next to the student's code and ``grader.checking.remote`` drives it; here the probe
 is started as a plain Python process, so these tests check the protocol and the bookkeeping
 (errors recorded, hanging and process-ending cells taken out), not the confinement.
 """
@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 import torch
 
-from grader.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
-from grader.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut
+from grader.checking.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
+from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut
 from unet_kit.assignment import REPOSITORY_ROOT
 
-PROBE_FILE = REPOSITORY_ROOT / "grader" / "probe.py"
+PROBE_FILE = REPOSITORY_ROOT / "grader" / "checking" / "probe.py"
 DOUBLE = "import torch\n\ndef double(x):\n    return 2 * x"
 #: Generous, as the grader is: on two busy cores a cell that imports torch can take seconds.
 CELL_SECONDS = 60.0

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.notebook_cells import answer_cells
-from grader.release import colab_link, release
+from grader.course.notebook_cells import answer_cells
+from grader.course.release import colab_link, release
 from unet_kit.assignment import NOTEBOOK_NAME, REPOSITORY_ROOT, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 URL = "https://github.com/some-course/unet-2027"
@@ -56,8 +56,8 @@ def test_release_holds_the_notebook_the_kit_the_data_and_a_readme(released):
 def test_release_holds_no_solution_line_and_no_hidden_check(released):
     public = telling_lines("\n".join(cell.source for cell in nbformat.read(STUDENT_NOTEBOOK, as_version=4).cells))
     solution = set().union(*map(telling_lines, answer_cells(SOLUTION_NOTEBOOK).values())) - public
-    grader_sources = [*(REPOSITORY_ROOT / "grader" / "hidden_tests").glob("*.py"),
-                      *(REPOSITORY_ROOT / "grader" / name for name in ("reference.py", "misconceptions.py"))]
+    grader_sources = [*(REPOSITORY_ROOT / "grader" / "checking" / "hidden_tests").glob("*.py"),
+                      *(REPOSITORY_ROOT / "grader" / "checking" / name for name in ("reference.py", "misconceptions.py"))]
     hidden = set().union(*(telling_lines(path.read_text()) for path in grader_sources)) - public
     assert solution and hidden  # the scan has something to look for
     shipped = telling_lines(released_text(released))
@@ -131,7 +131,7 @@ def test_setup_cell_clones_the_release_once_in_colab_and_loads_verified_data(tmp
 
 
 def point_at(repository: Path, url: str) -> nbformat.NotebookNode:
-    from grader.release import point_notebook_at
+    from grader.course.release import point_notebook_at
 
     notebook = point_notebook_at(nbformat.read(repository / NOTEBOOK_NAME, as_version=4), url)
     nbformat.write(notebook, repository / NOTEBOOK_NAME)

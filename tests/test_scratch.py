@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from grader.scratch import (
+from grader.confinement.scratch import (
     DiskWatchdog,
     copy_plain_file,
     folder_usage,

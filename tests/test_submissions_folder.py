@@ -9,7 +9,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.submissions_folder import FolderMistake, find_submissions, gradebook_url
+from grader.course.submissions import FolderMistake, find_submissions, gradebook_url
 from tests.submissions import filled_in
 from unet_kit.assignment import NOTEBOOK_NAME, REPOSITORY_ROOT, STUDENT_NOTEBOOK
 
@@ -88,8 +88,8 @@ def test_the_command_prints_the_mistake_in_one_line_and_grades_nothing(tmp_path)
 
 
 def test_a_courses_submitted_folder_hides_the_whole_course_and_its_exchange(tmp_path):
-    from grader.course_setup import make_course
-    from grader.submissions_folder import folders_beside
+    from grader.course.setup import make_course
+    from grader.course.submissions import folders_beside
 
     course = make_course(tmp_path / "course", exchange=tmp_path / "exchange").root
     (course / "submitted").mkdir()

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from bench.servers import dask_cluster, postgresql_available, postgresql_server
-from grader.gradebook import default_gradebook_url
+from grader.reporting.gradebook import default_gradebook_url
 from tests.bad_submissions import BAD_SUBMISSIONS
 from tests.submissions import MUTANTS, filled_in
 from unet_kit.assignment import REPOSITORY_ROOT, STUDENT_NOTEBOOK

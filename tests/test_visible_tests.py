@@ -110,7 +110,7 @@ def test_the_blank_notebook_fails_with_the_students_own_error_not_a_diagnosis(se
 
 
 def test_the_stored_fingerprints_are_the_graders_current_ones():
-    from grader.known_mistake_fingerprints import known_mistake_fingerprints
+    from grader.course.known_mistake_fingerprints import known_mistake_fingerprints
 
     stored, fresh = json.loads(FINGERPRINTS_FILE.read_text(encoding="utf-8")), known_mistake_fingerprints()
     hint = "the grader's catalogue changed: run `python -m grader generate` and commit unet_kit/known_mistakes.json"

@@ -24,7 +24,7 @@ INPUT = "input"
 #: The producer of a tensor no block returned (the model computed it between blocks).
 UNTRACED = "untraced"
 #: The stored trace of the solution's ``UNet(1, 1, hidden_channels=64)`` on a 512 x 512 input,
-#: written by ``python -m grader.reference_trace``.
+#: written by ``python -m grader.course.reference_trace``.
 REFERENCE_TRACE = Path(__file__).with_name("reference_trace.json")
 
 Producer = int | str  # the index of an earlier block call, INPUT or UNTRACED

@@ -1,0 +1,162 @@
+"""The trusted score of one submission: hidden pytest checks, run where student code cannot reach.
+
+This process never runs student code. It starts the probe (``grader.checking.remote``), a confined
+process that runs the notebook's cells, and runs each task's hidden pytest module here, with
+a ``student`` fixture that reaches the student's functions only through the probe. Expected
+values come from the oracles in ``grader.checking.reference``, computed here; so monkeypatching
+``torch``, ``pytest`` or the grader inside the notebook changes nothing but the student's own
+answers.
+
+``python -m grader.checking.check NOTEBOOK --workdir DIR --report REPORT.json [--hide FOLDER ...]
+[--cgroup FOLDER ...] [--scratch FOLDER] [limits]`` writes a ``grader.report.CheckReport``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.checking.diagnosis import find_misconceptions
+from grader.checking.reference import UPSTREAM_STAND_INS
+from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
+from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
+from grader.course.course_directory import SOLUTION_NOTEBOOK, TASKS
+from grader.entry_points import CHECKER_MODULE, HIDDEN_TESTS, REFERENCE_FILE
+from grader.limits import DEFAULT_LIMITS, GradingLimits
+from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
+from unet_kit.assignment import task_of_test_cell
+
+
+def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
+    """Points of each task, read from its test cell in the nbgrader source (one source of truth)."""
+    notebook = nbformat.read(solution, as_version=4)
+    points = {}
+    for cell in notebook.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        task = task_of_test_cell(grading.get("grade_id", ""))
+        if grading.get("grade") and task:
+            points[task] = float(grading["points"])
+    return points
+
+
+def probe_cells(notebook) -> list[tuple[int, str]]:
+    """The code cells the probe runs: every code cell before the last task's test cell, test cells excepted.
+
+    The cells after the tasks (training, evaluation) define nothing the hidden tests need.
+    """
+    tests = [i for i, cell in enumerate(notebook.cells)
+             if task_of_test_cell(cell.metadata.get("nbgrader", {}).get("grade_id", ""))]
+    last = max(tests, default=len(notebook.cells) - 1)
+    return [(i, cell.source) for i, cell in enumerate(notebook.cells[:last])
+            if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")]
+
+
+class _Collector:
+    """pytest plugin: gives the tests the remote student and records each outcome."""
+
+    def __init__(self, student: RemoteStudent):
+        self.remote_student = student
+        self.checks: list[CheckResult] = []
+
+    @pytest.fixture
+    def student(self):
+        return self.remote_student
+
+    def pytest_runtest_logreport(self, report):
+        name, _, case = report.nodeid.split("::", 1)[-1].partition("[")
+        case = case.removesuffix("]")
+        if report.when == "call" and report.passed:
+            self.checks.append(CheckResult(name, passed=True, case=case))
+        elif report.failed:
+            self.checks.append(CheckResult(name, passed=False, reason=_reason(report), case=case))
+
+
+def _reason(report) -> str:
+    """The failed check's own message, never the test source or a traceback."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = crash.message if crash is not None else str(report.longrepr).splitlines()[-1]
+    for prefix in ("AssertionError: ", f"{StudentCodeFailed.__module__}.{StudentCodeFailed.__name__}: "):
+        if message.startswith(prefix):
+            message = message.removeprefix(prefix)
+            if prefix != "AssertionError: ":
+                message = f"your code failed: {message}"
+    message = message.strip()
+    return message.splitlines()[0][:300] if message else "failed"
+
+
+def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResult:
+    """``hidden_tests/test_<task>.py`` against the probe; partial credit by checks passed."""
+    result = TaskResult(task, points)
+    try:
+        collector = _Collector(RemoteStudent(probe, task))
+    except StudentCodeFailed as failure:
+        result.checks.append(CheckResult("setup", passed=False, reason=f"your notebook could not be run: {failure}"))
+        return result
+    arguments = [str(HIDDEN_TESTS / f"test_{task}.py"), "-q", "--tb=line", "--assert=plain",
+                 "-p", "no:cacheprovider", "-c", str(HIDDEN_TESTS / "pytest.ini"),
+                 "--rootdir", str(HIDDEN_TESTS)]
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pytest.main(arguments, plugins=[collector])
+    result.checks = collector.checks
+    passed = len(result.checks) - len(result.failed)
+    result.score = round(points * passed / len(result.checks), 3) if result.checks else 0.0
+    if result.failed:
+        with probe.diagnosis():
+            found = find_misconceptions(task, collector.remote_student)
+        result.misconceptions = [Diagnosis(finding.id, finding.explanation) for finding in found]
+    return result
+
+
+def check_notebook(notebook_path: Path, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
+                   limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = (),
+                   scratch: Path | None = None) -> CheckReport:
+    """Run every task's hidden checks against one notebook, its cells in a confined probe.
+
+    The probe's code writes only to ``scratch`` (by default a folder in ``workdir``).
+    """
+    notebook = nbformat.read(notebook_path, as_version=4)
+    kit = kit or prepare_kit(workdir)
+    home = scratch or workdir / "probe-home"
+    layers_file = workdir / "probe-layers.json"
+    policy = grading_policy(home, kit, hidden=[*hide, workdir], limits=limits, stage="probe",
+                            layers_file=layers_file, cgroups=cgroups).save(workdir / "probe-policy.json")
+    probe = ProbeProcess(
+        command=probe_command(policy, kit / PROBE_NAME), cells=probe_cells(notebook), workdir=home,
+        environment=launcher_environment(), stand_ins_source=REFERENCE_FILE.read_text(),
+        stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
+    )
+    points = task_points()
+    try:
+        tasks = [run_hidden_tests(task, probe, points[task]) for task in TASKS]
+    finally:
+        probe.stop()
+    return CheckReport(tasks=tasks, cells=sorted(probe.outcomes.values(), key=lambda outcome: outcome.index),
+                       confinement=Confinement.load(layers_file))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {CHECKER_MODULE}", description=__doc__)
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--kit", type=Path, default=None)
+    parser.add_argument("--hide", type=Path, action="append", default=[])
+    parser.add_argument("--cgroup", type=Path, action="append", default=[], help="a cgroup folder the probe joins")
+    parser.add_argument("--scratch", type=Path, default=None, help="the only folder the probe's code may write")
+    GradingLimits.add_arguments(parser)
+    arguments = parser.parse_args(argv)
+    arguments.workdir.mkdir(parents=True, exist_ok=True)
+    report = check_notebook(arguments.notebook, arguments.workdir.resolve(), arguments.hide, arguments.kit,
+                            GradingLimits.from_arguments(arguments), arguments.cgroup, arguments.scratch)
+    arguments.report.write_text(report.to_json())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""The checker's side of the probe: a confined process that holds one student's code.
+
+The hidden tests talk to the student's functions and modules only through ``RemoteStudent``
+and ``RemoteModule``. Every request carries inputs and parameter values chosen here; every
+answer is an array that is compared here with a value computed here. A probe that dies, hangs
+or lies costs the student the checks it touched, never the checker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from grader.checking.probe import read_message, write_message
+from grader.entry_points import JAIL_MODULE
+from grader.limits import GradingLimits
+from grader.report import CellOutcome
+
+#: Seconds a request interrupted inside the probe gets to answer before the probe is killed.
+KILL_GRACE_SECONDS = 10.0
+#: Requests that run no forward pass: during the diagnosis they are still sent after a task ran
+#: out of time, so that it can read a module's layers (a U-Net 64 wide may time out in float64,
+#: never in its layers). The hidden checks get no such exception: a timeout costs them all.
+LAYER_REQUESTS = ("forget", "build", "describe")
+#: Loading the stand-ins imports torch in the probe: the slowest request of a healthy probe.
+STAND_INS_SECONDS = 120.0
+
+
+class StudentCodeFailed(Exception):
+    """The student's code raised, hung or stopped the probe; the message says which, plainly."""
+
+
+class StudentCodeTimedOut(StudentCodeFailed):
+    """The student's code ran past its time limit."""
+
+
+@dataclass
+class ProbeProcess:
+    """A confined Python process that ran the student's cells and answers requests.
+
+    ``command`` starts the probe (the jail launcher included). Cells that end the process or
+    hang are recorded in ``outcomes`` and skipped when the probe is started again.
+    """
+
+    command: list[str]
+    cells: list[tuple[int, str]]
+    workdir: Path
+    environment: dict[str, str]
+    stand_ins_source: str = ""
+    stand_ins_by_task: dict = field(default_factory=dict)
+    cell_seconds: float = GradingLimits.cell_seconds
+    request_seconds: float = GradingLimits.check_seconds
+    outcomes: dict[int, CellOutcome] = field(default_factory=dict)
+    task: str | None = None
+    out_of_time: str | None = None
+    diagnosing: bool = False
+    process: subprocess.Popen | None = None
+
+    def request(self, op: str, timeout: float | None = None, **fields) -> dict:
+        """One request to a running probe; StudentCodeFailed if the student's code broke it.
+
+        After one request of a task runs out of time, the task's other requests are not sent:
+        a hanging ``forward`` must cost its checks, not a minute each.
+        """
+        if (self.out_of_time == self.task and self.task is not None
+                and not (self.diagnosing and op in LAYER_REQUESTS)):
+            raise StudentCodeFailed("not run: an earlier check of this task ran out of time")
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        timeout = timeout or self.request_seconds
+        try:
+            reply = self._exchange({"op": op, "timeout": timeout, **fields}, timeout + KILL_GRACE_SECONDS)
+        except StudentCodeTimedOut:
+            self.out_of_time = self.task
+            raise
+        if "error" in reply:
+            raise StudentCodeFailed(reply["error"])
+        return reply
+
+    def _exchange(self, message: dict, deadline: float) -> dict:
+        answer: dict = {}
+
+        def talk():
+            try:
+                write_message(self.process.stdin, message)
+                answer["reply"] = read_message(self.process.stdout)
+            except (OSError, ValueError) as error:
+                answer["broken"] = str(error)
+
+        worker = threading.Thread(target=talk, daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            self.stop()
+            raise StudentCodeTimedOut(f"it ran longer than {deadline - KILL_GRACE_SECONDS:g} s and was stopped")
+        reply = answer.get("reply")
+        if not isinstance(reply, dict):
+            code = self.stop()
+            raise StudentCodeFailed(f"it ended the Python process (exit code {code})")
+        if reply.get("timed_out"):  # interrupted inside the probe, which lives on
+            raise StudentCodeTimedOut(reply["error"])
+        return reply
+
+    def start(self) -> None:
+        """Start the probe and run the cells, taking out each cell that hangs or ends it."""
+        while True:
+            self.stop()
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            self.process = subprocess.Popen(self.command, cwd=self.workdir, env=self.environment,
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+            newly_stopped = False
+            try:
+                self._exchange({"op": "define_stand_ins", "timeout": STAND_INS_SECONDS,
+                                "source": self.stand_ins_source,
+                                "stand_ins_by_task": self.stand_ins_by_task}, STAND_INS_SECONDS)
+                for index, source in self.cells:
+                    outcome = self.outcomes.setdefault(index, CellOutcome(index))
+                    if outcome.stopped:
+                        continue
+                    try:
+                        reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds,
+                                                "source": source}, self.cell_seconds + KILL_GRACE_SECONDS)
+                    except StudentCodeFailed as failure:  # hung or ended the probe: what it
+                        outcome.stopped, newly_stopped = str(failure), True  # defined must not count
+                        raise
+                    outcome.error = reply.get("error")
+                if self.task:
+                    self._exchange({"op": "use_stand_ins", "timeout": self.request_seconds, "task": self.task},
+                                   self.request_seconds + KILL_GRACE_SECONDS)
+                return
+            except StudentCodeFailed:
+                if not newly_stopped:
+                    raise  # not a cell's fault: taking cells out would not help
+
+    @contextlib.contextmanager
+    def diagnosis(self):
+        """While the diagnosis runs: layer requests are answered even after the task ran out of time."""
+        self.diagnosing = True
+        try:
+            yield
+        finally:
+            self.diagnosing = False
+
+    def use_stand_ins(self, task: str) -> None:
+        self.task = task
+        self.request("use_stand_ins", task=task)
+
+    def stop(self) -> int | None:
+        if self.process is None:
+            return None
+        try:  # the probe's whole process group: the jail's supervisor and all it started
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        code = self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.process = None
+        return code
+
+
+# -- what the hidden tests see ----------------------------------------------------------------
+def _encode_argument(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, torch.Size):
+        return {"__size__": list(value)}
+    if isinstance(value, tuple | list):
+        return [_encode_argument(item) for item in value]
+    return value
+
+
+def _tensor(array) -> torch.Tensor:
+    if not isinstance(array, np.ndarray):
+        raise StudentCodeFailed("the answer was not an array")
+    return torch.from_numpy(array)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One submodule as the student's code reported it (an untrusted description)."""
+
+    path: str
+    type: str
+    bases: tuple[str, ...]
+    conv: dict | None
+    widths: dict
+
+    def is_a(self, class_name: str) -> bool:
+        return class_name in self.bases
+
+    def parameter(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+
+class RemoteModule:
+    """A student's module living in the probe: call it with our inputs and our parameter values."""
+
+    def __init__(self, probe: ProbeProcess, handle: int, label: str):
+        self.probe, self.handle, self.label = probe, handle, label
+        description = probe.request("describe", handle=handle)
+        self.layers = [Layer(m["path"], m["type"], tuple(m["bases"]), m.get("conv"), m.get("widths", {}))
+                       for m in description["modules"]]
+        self.parameter_shapes = {name: tuple(shape) for name, shape in description["parameters"]}
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(int(np.prod(shape)) for shape in self.parameter_shapes.values())
+
+    def fresh_parameters(self, seed: int) -> dict[str, torch.Tensor]:
+        """New values for every parameter, scaled like PyTorch's default initialisation."""
+        generator = torch.Generator().manual_seed(seed)
+        values = {}
+        for name, shape in self.parameter_shapes.items():
+            fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 4
+            bound = 1 / max(fan_in, 1) ** 0.5
+            values[name] = (torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1) * bound
+        return values
+
+    def __call__(self, *inputs: torch.Tensor, parameters: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        reply = self.probe.request("forward", handle=self.handle, inputs=[_encode_argument(x) for x in inputs],
+                                   parameters={k: _encode_argument(v) for k, v in (parameters or {}).items()})
+        return _tensor(reply["value"])
+
+    def backward(self, *inputs: torch.Tensor) -> tuple[list[str], list[torch.Tensor | None]]:
+        """Parameters that got no gradient from sum(output²), and the inputs' gradients."""
+        reply = self.probe.request("forward", handle=self.handle, inputs=[_encode_argument(x) for x in inputs],
+                                   backward=True)
+        gradients = [None if g is None else _tensor(g) for g in reply["input_gradients"]]
+        return list(reply["starved"]), gradients
+
+
+class RemoteStudent:
+    """The hidden tests' view of one submission's task, with upstream stand-ins in place."""
+
+    def __init__(self, probe: ProbeProcess, task: str):
+        self.probe = probe
+        probe.use_stand_ins(task)
+
+    def call(self, name: str, *arguments) -> torch.Tensor:
+        reply = self.probe.request("call", name=name, arguments=_encode_argument(list(arguments)))
+        return _tensor(reply["value"])
+
+    def call_keeping_inputs(self, name: str, *arguments) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        reply = self.probe.request("call", name=name, arguments=_encode_argument(list(arguments)),
+                                   keep_inputs=True)
+        return _tensor(reply["value"]), [_tensor(x) for x in reply["inputs_after"]]
+
+    def gradient(self, name: str, *arguments, of: int = 0) -> torch.Tensor | None:
+        """d sum(name(arguments)) / d arguments[of], computed by the student's code."""
+        reply = self.probe.request("call", name=name, arguments=_encode_argument(list(arguments)),
+                                   gradient_of=of)
+        return None if reply.get("gradient") is None else _tensor(reply["gradient"])
+
+    def build(self, name: str, *arguments, seed: int) -> RemoteModule:
+        """``name(*arguments)`` in float64, built after ``torch.manual_seed(seed)``."""
+        reply = self.probe.request("build", name=name, arguments=_encode_argument(list(arguments)), seed=seed)
+        return RemoteModule(self.probe, reply["handle"], f"{name}{tuple(arguments)}")
+
+
+def probe_command(policy_file: Path, probe_file: Path) -> list[str]:
+    """The jail launcher, then the probe, both with this interpreter."""
+    return [sys.executable, "-m", JAIL_MODULE, str(policy_file), "--", sys.executable, str(probe_file)]

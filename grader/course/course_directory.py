@@ -1,0 +1,83 @@
+"""A throw-away nbgrader course directory built from the solution notebook.
+
+nbgrader wants its own layout (``source/``, ``release/``, ``submitted/``, a gradebook);
+we build it on demand outside the repository so nothing under version control is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.entry_points import BATCH_COURSE_CONFIG
+from unet_kit.assignment import (  # noqa: F401 - the grader's modules take the vocabulary from here
+    ASSIGNMENT,
+    GRADING_KERNEL_NAME,
+    NOTEBOOK_NAME,
+    REPOSITORY_ROOT,
+    SOLUTION_NOTEBOOK,
+    STUDENT_NOTEBOOK,
+    TASKS,
+    TEST_CELL_PREFIX,
+)
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message carries its output."""
+
+
+def nbgrader_environment() -> dict[str, str]:
+    """Environment for nbgrader and its kernels: our packages importable, the venv's tools on PATH.
+
+    The gradebook's migrations run ``alembic`` as a program, so the interpreter's ``bin/``
+    must be on PATH even when the venv was never activated.
+    """
+    environment = dict(os.environ)
+    bin_dir = str(Path(sys.executable).parent)
+    environment["PATH"] = os.pathsep.join([bin_dir, environment.get("PATH", "")])
+    python_path = [str(REPOSITORY_ROOT), environment.get("PYTHONPATH", "")]
+    environment["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
+    environment["PYTHONWARNINGS"] = "ignore"  # a stray warning on stderr zeroes a test cell
+    environment["TQDM_DISABLE"] = "1"
+    environment["MPLBACKEND"] = "Agg"
+    return environment
+
+
+def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = None,
+                 environment: dict[str, str] | None = None) -> str:
+    """Run ``nbgrader ARGUMENTS`` inside ``course_root``; return its combined output."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *arguments], cwd=course_root,
+        env=nbgrader_environment() | (environment or {}), capture_output=True, text=True, timeout=timeout,
+    )
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        raise NbgraderError(f"nbgrader {' '.join(arguments)} failed:\n{output}")
+    return output
+
+
+def create_course(course_root: Path, solution: Path = SOLUTION_NOTEBOOK) -> Path:
+    """Lay out a course in ``course_root`` with the solution as its source; return the root."""
+    course_root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(BATCH_COURSE_CONFIG, course_root / "nbgrader_config.py")
+    source_dir = course_root / "source" / ASSIGNMENT
+    source_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(solution, source_dir / NOTEBOOK_NAME)
+    return course_root
+
+
+def generate_assignment(course_root: Path) -> Path:
+    """Run ``nbgrader generate_assignment`` and return the released student notebook."""
+    run_nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force")
+    return course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
+
+
+def prepare_course(course_root: Path) -> Path:
+    """A fresh course directory whose gradebook knows the assignment and its hidden tests."""
+    if course_root.exists():
+        shutil.rmtree(course_root)
+    generate_assignment(create_course(course_root))
+    return course_root

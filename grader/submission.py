@@ -1,0 +1,317 @@
+"""One submission's grading, step by step: normalise, check, autograde, feedback.
+
+Each submission goes through four steps, in its own copy of the course directory (its own
+gradebook) and its own cgroups (``grader.confinement.cgroups``), so one broken notebook cannot stop the
+batch or touch another student's results:
+
+1. ``normalise``: the notebook is read as JSON and rebuilt on the release's skeleton (repairs noted);
+2. ``check``: every task is scored in a clean process against a confined probe that runs
+   the student's cells; cells that hang or end the process are noted and taken out;
+3. ``autograde``: nbgrader runs the notebook in a confined kernel (``grader.confinement.jail``) for the
+   visible tests' output, then the gradebook receives the checker's scores;
+4. ``feedback``: nbgrader writes the feedback, with the hidden checks' results and the notes.
+
+Each step adds to the submission's ``SubmissionReport`` or says why grading stops there.
+Course directories live inside the output folder and are rebuilt on every run, which makes
+re-runs idempotent. Student code writes only to the submission's scratch folder
+(``grader.confinement.scratch``), deleted when its grading ends: nothing it wrote reaches the results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from grader.confinement.cgroups import SubmissionGroups
+from grader.confinement.policy import grading_policy, launcher_environment
+from grader.confinement.scratch import (
+    DiskWatchdog,
+    copy_plain_file,
+    remove_special_files,
+    remove_tree,
+    submission_scratch,
+)
+from grader.course.course_directory import (
+    ASSIGNMENT,
+    GRADING_KERNEL_NAME,
+    NOTEBOOK_NAME,
+    NbgraderError,
+    run_nbgrader,
+)
+from grader.course.normalise import describe_cell, normalise, read_json, take_out_cells
+from grader.course.submissions import Submission
+from grader.entry_points import CHECKER_MODULE, JAIL_MODULE
+from grader.limits import GradingLimits
+from grader.report import CheckReport, Confinement, SubmissionReport
+from grader.reporting.gradebook import GRADEBOOK_NAME, set_task_scores
+
+STUDENT_REPORT_NAME = "submission-report.json"
+
+
+class StopGrading(Exception):
+    """A step found that this submission cannot be graded further; the message says why."""
+
+
+@dataclass
+@dataclass
+class Grading:
+    """One submission on its way through the four steps, with what each step needs."""
+
+    submission: Submission
+    course_root: Path
+    output: Path
+    kit: Path
+    hide: list[Path]
+    limits: GradingLimits
+    groups: SubmissionGroups
+    report: SubmissionReport
+    scratch: Path  # everything student code may write lives here (probe/, kernel/, runtime/)
+    notebook: nbformat.NotebookNode | None = None
+    disk_limit_hit: bool = False
+    release: Path | None = None  # the release notebook, when not in ``course_root``'s release folder
+
+    @property
+    def student_id(self) -> str:
+        return self.submission.student_id
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.release or self.course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
+
+
+def student_course(template: Path, output: Path, student_id: str) -> Path:
+    """This student's private copy of the prepared course."""
+    course_root = output / "students" / student_id
+    if course_root.exists():
+        shutil.rmtree(course_root)
+    shutil.copytree(template, course_root)
+    return course_root
+
+
+# -- the four steps ------------------------------------------------------------------------------
+def normalise_step(grading: Grading) -> None:
+    """Read the file as JSON (never run it) and rebuild it on the release's skeleton."""
+    submitted = read_json(grading.submission.notebook, grading.limits)
+    if submitted.problem:
+        raise StopGrading(submitted.problem)
+    release = nbformat.read(grading.release_notebook, as_version=4)
+    normalised = normalise(submitted.raw, release, grading.limits)
+    if normalised.problem:
+        raise StopGrading(normalised.problem)
+    grading.notebook = normalised.notebook
+    grading.report.notes.extend([*submitted.notes, *normalised.notes])
+
+
+def check_step(grading: Grading) -> CheckReport:
+    """Score every task with ``python -m grader.checking.check`` in its own process; note how each cell ran."""
+    workdir = grading.course_root / "check"
+    workdir.mkdir(parents=True, exist_ok=True)
+    notebook, report_file = workdir / NOTEBOOK_NAME, workdir / "check-report.json"
+    nbformat.write(grading.notebook, notebook)
+    scratch = grading.scratch / "probe"
+    command = [sys.executable, "-m", CHECKER_MODULE, str(notebook), "--workdir", str(workdir),
+               "--report", str(report_file), "--kit", str(grading.kit), f"--scratch={scratch}",
+               *[f"--hide={path}" for path in grading.hide],
+               *[f"--cgroup={folder}" for folder in grading.groups.folders], *grading.limits.to_arguments()]
+    try:
+        with watch_disk(grading, scratch):
+            completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
+                                       timeout=grading.limits.submission_seconds)
+    except subprocess.TimeoutExpired as timeout:
+        raise StopGrading(f"checking took longer than {grading.limits.submission_seconds:g} s "
+                          "and was stopped") from timeout
+    finally:
+        grading.groups.end_every_process()  # nothing the probe started outlives the check
+        remove_tree(scratch)
+    if completed.returncode != 0 or not report_file.is_file():
+        raise StopGrading("the checker failed: " + last_error_line(completed.stdout + completed.stderr))
+    checked = CheckReport.from_json(report_file.read_text())
+    grading.report.tasks = checked.tasks
+    grading.report.confinement = [checked.confinement or Confinement(stage="probe")]
+    for cell in checked.cells:
+        where = describe_cell(grading.notebook, cell.index)
+        if cell.stopped:
+            grading.report.notes.append(f"{where} was not run: {cell.stopped}")
+        elif cell.error:
+            grading.report.notes.append(f"{where} raised {cell.error}")
+    return checked
+
+
+def autograde_step(grading: Grading, checked: CheckReport) -> None:
+    """nbgrader autograde in the confined kernel, cells the probe took out replaced by a note;
+    then the gradebook gets the checker's scores."""
+    stopped = {cell.index: cell.stopped for cell in checked.cells if cell.stopped}
+    submitted = grading.course_root / "submitted" / grading.student_id / ASSIGNMENT
+    submitted.mkdir(parents=True, exist_ok=True)
+    nbformat.write(take_out_cells(grading.notebook, stopped), submitted / NOTEBOOK_NAME)
+    home, runtime, layers_file = prepare_kernel(grading)
+    try:
+        with watch_disk(grading, home):
+            run_nbgrader(grading.course_root, "autograde", ASSIGNMENT, "--student", grading.student_id,
+                         "--create", "--force", f"--Execute.timeout={grading.limits.kernel_cell_seconds:g}",
+                         f"--KernelManager.ip={runtime}/kernel", timeout=grading.limits.submission_seconds,
+                         environment={"JUPYTER_PATH": str(grading.course_root / "jupyter"),
+                                      "JUPYTER_RUNTIME_DIR": str(runtime), "TMPDIR": str(runtime)})
+    except subprocess.TimeoutExpired as timeout:
+        raise StopGrading(f"no feedback: running the notebook took longer than "
+                          f"{grading.limits.submission_seconds:g} s") from timeout
+    except NbgraderError as error:
+        (grading.course_root / "autograde.log").write_text(str(error))
+        raise StopGrading(f"no feedback: nbgrader could not run the notebook "
+                          f"({last_error_line(str(error))})") from error
+    finally:
+        grading.groups.end_every_process()
+        remove_tree(home)
+        remove_tree(runtime)
+        grading.report.notes.extend(remove_special_files(grading.course_root / "autograded"))
+    grading.report.confinement.append(kernel_layers(layers_file))
+    record_scores(grading.course_root, grading.report)
+
+
+def feedback_step(grading: Grading) -> None:
+    """This student's HTML feedback, with the hidden checks' results and the notes, into ``output``."""
+    report_file = grading.course_root / STUDENT_REPORT_NAME
+    report_file.write_text(grading.report.to_json())
+    try:
+        run_nbgrader(grading.course_root, "generate_feedback", ASSIGNMENT, "--student", grading.student_id,
+                     "--force", f"--AddGradingReport.report={report_file}",
+                     f"--ShowStudentContentAsText.release={grading.release_notebook}")
+    except NbgraderError as error:
+        raise StopGrading("no feedback: nbgrader could not write it") from error
+    grading.report.notes.extend(remove_special_files(grading.course_root / "feedback"))
+    html = grading.course_root / "feedback" / grading.student_id / ASSIGNMENT / NOTEBOOK_NAME.replace(".ipynb", ".html")
+    target = grading.output / "feedback" / f"{grading.student_id}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        copy_plain_file(html, target)
+    except OSError as error:
+        raise StopGrading("no feedback: nbgrader could not write it") from error
+
+
+def grade_one(grading: Grading) -> SubmissionReport:
+    """Normalise, check, autograde, feedback; see the module docstring.
+
+    A stop before the checker's scores leaves the submission ungraded with the reason; a stop
+    after them keeps the scores and notes why there is no feedback.
+    """
+    try:
+        normalise_step(grading)
+        checked = check_step(grading)
+    except StopGrading as stop:
+        grading.report.tasks, grading.report.problem = [], str(stop)
+        return grading.report
+    try:
+        autograde_step(grading, checked)
+        note_disk_limit(grading)
+        feedback_step(grading)
+    except StopGrading as stop:
+        note_disk_limit(grading)
+        grading.report.notes.append(str(stop))
+    return grading.report
+
+
+@contextlib.contextmanager
+@contextlib.contextmanager
+def watch_disk(grading: Grading, scratch: Path):
+    """While student code runs: where the jail could not mount its tmpfs, stop the submission at the disk limit."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    with DiskWatchdog(scratch, grading.limits.disk_bytes, grading.limits.disk_files,
+                      stop=grading.groups.end_every_process) as watchdog:
+        yield
+    if watchdog.exceeded:
+        grading.disk_limit_hit = True
+
+
+def note_disk_limit(grading: Grading) -> None:
+    """One note when the code filled its scratch folder, in the probe or the kernel."""
+    if grading.disk_limit_hit or any(layers.disk_limit_reached for layers in grading.report.confinement):
+        note = (f"your code hit the disk limit: it may keep {grading.limits.disk_mb:g} MB "
+                f"(and {grading.limits.disk_files:g} files) in its working folder; what it wrote was deleted "
+                f"after grading, and your answers were graded for what they earned")
+        if note not in grading.report.notes:
+            grading.report.notes.append(note)
+
+
+def prepare_kernel(grading: Grading) -> tuple[Path, Path, Path]:
+    """The confined kernel's spec, its home (scratch tmpfs) and its sockets' folder, and where its layers go.
+
+    ZeroMQ runs over Unix sockets (the kernel has no network): their paths must stay short.
+    """
+    home, runtime = grading.scratch / "kernel", grading.scratch / "runtime"
+    runtime.mkdir(mode=0o700)
+    layers_file = grading.course_root / "kernel-layers.json"
+    write_kernel(grading, home, runtime, layers_file)
+    return home, runtime, layers_file
+
+
+def kernel_layers(layers_file: Path) -> Confinement:
+    """The layers the kernel's jail recorded; none held if it never wrote them."""
+    return Confinement.load(layers_file) or Confinement(stage="kernel")
+
+
+def write_kernel(grading: Grading, home: Path, runtime: Path, layers_file: Path) -> None:
+    """A kernelspec that starts nbgrader's kernel inside the jail, for this student only.
+
+    The kernel works in ``home`` (its scratch tmpfs), not in nbgrader's autograded folder, and
+    may only bind its sockets in ``runtime``: nbgrader's folders hold nbgrader's files alone.
+    """
+    course_root = grading.course_root
+    policy = grading_policy(home, grading.kit, hidden=grading.hide, limits=grading.limits,
+                            stage="kernel", layers_file=layers_file, sockets_only=[runtime],
+                            cgroups=grading.groups.folders).save(course_root / "kernel-policy.json")
+    spec = course_root / "jupyter" / "kernels" / GRADING_KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", JAIL_MODULE, str(policy), "--", sys.executable, "-m",
+                 "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "U-Net grading (confined)", "language": "python",
+        "env": {"PYTHONPATH": launcher_environment()["PYTHONPATH"]},
+    }, indent=1))
+
+
+EXCEPTION_LINE = re.compile(r"^\s*(\w+\.)*\w*(Error|Exception|Exit)\b.*")
+
+
+def last_error_line(output: str) -> str:
+    """The most telling line of a failed command's output: its last exception, else its last line."""
+    lines = output.strip().splitlines() or ["no output"]
+    errors = [line.strip() for line in lines if EXCEPTION_LINE.match(line)]
+    return (errors[-1] if errors else lines[-1])[:300]
+
+
+def record_scores(course_root: Path, report: SubmissionReport) -> None:
+    """Put the checker's scores into this student's gradebook, over what the kernel's test cells earned."""
+    with Gradebook(f"sqlite:///{course_root / GRADEBOOK_NAME}") as gradebook:
+        set_task_scores(gradebook, report)
+
+
+def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path],
+                 limits: GradingLimits, scratch_root: Path) -> SubmissionReport:
+    """Grade one submission; a failure of the grader itself is reported, never raised into the batch.
+
+    ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
+    it is writable by its own code only, and deleted when grading ends.
+    """
+    report = SubmissionReport(submission.student_id, notes=list(submission.notes), timestamp=submission.timestamp)
+    groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
+                              processes=limits.processes, memory_bytes=limits.memory_bytes)
+    scratch = submission_scratch(scratch_root)
+    try:
+        with groups:
+            course_root = student_course(template, output, submission.student_id)
+            return grade_one(Grading(submission, course_root, output, kit, hide, limits, groups, report, scratch))
+    except Exception as error:  # noqa: BLE001 - reported in the summary with its type and message
+        return SubmissionReport(submission.student_id, problem=f"the grader failed on this submission "
+                                f"({type(error).__name__}: {str(error)[:200]}); please report it")
+    finally:
+        remove_tree(scratch)
