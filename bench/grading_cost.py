@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 
 from grader.course.notebook_cells import answer_cells
-from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, nbgrader_metadata
 
 FAILURE_TAIL_CHARACTERS = 1500
 SOLUTION_MARKERS = {"### BEGIN SOLUTION", "### END SOLUTION"}
@@ -37,8 +37,8 @@ def perfect_submission() -> nbformat.NotebookNode:
     notebook = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
     solutions = answer_cells(SOLUTION_NOTEBOOK)
     for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id in solutions:
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if nbgrader_metadata(cell).get("solution") and grade_id in solutions:
             cell.source = "\n".join(line for line in solutions[grade_id].splitlines()
                                     if line.strip() not in SOLUTION_MARKERS)
     return notebook

@@ -13,8 +13,7 @@ import papermill
 import pytest
 from nbgrader.validator import Validator
 
-from grader.checking.check import task_points
-from grader.course.course_directory import create_course, generate_assignment
+from grader.course.course_directory import create_course, generate_assignment, task_points
 from grader.course.notebook_cells import answer_cells
 from tests.figures import SMOKE_FIGURES
 from unet_kit.assignment import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, TASKS, grade_id_of_test_cell, task_of_test_cell

@@ -24,6 +24,16 @@ SOLUTION_NOTEBOOK = REPOSITORY_ROOT / "solutions" / NOTEBOOK_NAME
 STUDENT_NOTEBOOK = REPOSITORY_ROOT / NOTEBOOK_NAME
 
 
+def nbgrader_metadata(cell) -> dict:
+    """A cell's nbgrader metadata, ``{}`` for a cell nbgrader does not mark; for nbformat cells and raw JSON alike.
+
+    A student's file may hold anything, so a field of the wrong type reads as no metadata.
+    """
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    grading = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return grading if isinstance(grading, dict) else {}
+
+
 def grade_id_of_test_cell(task: str) -> str:
     """The grade id of ``task``'s test cell."""
     return f"{TEST_CELL_PREFIX}{task}"

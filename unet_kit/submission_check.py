@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from unet_kit.assignment import NOTEBOOK_NAME, TASKS, grade_id_of_test_cell
+from unet_kit.assignment import NOTEBOOK_NAME, TASKS, grade_id_of_test_cell, nbgrader_metadata
 from unet_kit.known_mistakes import KnownMistake
 
 STUB = "raise NotImplementedError"
@@ -30,7 +30,7 @@ class Finding:
 
 
 def _grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_metadata(cell).get("grade_id")
 
 
 def _source(cell: dict) -> str:

@@ -26,23 +26,11 @@ from grader.checking.diagnosis import find_misconceptions
 from grader.checking.reference import UPSTREAM_STAND_INS
 from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
 from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
-from grader.course.course_directory import SOLUTION_NOTEBOOK, TASKS
+from grader.course.course_directory import TASKS, task_points
 from grader.entry_points import CHECKER_MODULE, HIDDEN_TESTS, REFERENCE_FILE
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
-from unet_kit.assignment import task_of_test_cell
-
-
-def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
-    """Points of each task, read from its test cell in the nbgrader source (one source of truth)."""
-    notebook = nbformat.read(solution, as_version=4)
-    points = {}
-    for cell in notebook.cells:
-        grading = cell.metadata.get("nbgrader", {})
-        task = task_of_test_cell(grading.get("grade_id", ""))
-        if grading.get("grade") and task:
-            points[task] = float(grading["points"])
-    return points
+from unet_kit.assignment import nbgrader_metadata, task_of_test_cell
 
 
 def probe_cells(notebook) -> list[tuple[int, str]]:
@@ -51,10 +39,10 @@ def probe_cells(notebook) -> list[tuple[int, str]]:
     The cells after the tasks (training, evaluation) define nothing the hidden tests need.
     """
     tests = [i for i, cell in enumerate(notebook.cells)
-             if task_of_test_cell(cell.metadata.get("nbgrader", {}).get("grade_id", ""))]
+             if task_of_test_cell(nbgrader_metadata(cell).get("grade_id", ""))]
     last = max(tests, default=len(notebook.cells) - 1)
     return [(i, cell.source) for i, cell in enumerate(notebook.cells[:last])
-            if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")]
+            if cell.cell_type == "code" and not nbgrader_metadata(cell).get("grade")]
 
 
 class _Collector:

@@ -20,11 +20,10 @@ import torch
 from torch.nn.functional import conv2d
 
 from grader.checking.fitting import fitted_value
-from grader.checking.inspection import largest_difference, random_input
+from grader.checking.inspection import close_enough, random_input
 from grader.checking.misconceptions import (
     BY_ID,
     CATALOGUE,
-    UNET_FORWARD,
     FreeParameter,
     Misconception,
     NotThisMistake,
@@ -32,18 +31,16 @@ from grader.checking.misconceptions import (
 )
 from grader.checking.probe import describe_error
 from grader.checking.reference import (
-    StandInContractingBlock,
-    StandInExpandingBlock,
-    StandInFeatureMapBlock,
+    StandInsNotFound,
     contracting_oracle,
     expanding_oracle,
     reference_crop,
-    with_parameters,
+    unet_forward,
+    unet_stand_ins,
 )
 from grader.checking.remote import RemoteModule, RemoteStudent, StudentCodeFailed
 from grader.checking.window_starts import Crop, wrong_axes_by_mistake
 
-TOLERANCE = 1e-6
 Answer = torch.Tensor | str  # an output, or the first line of the error it raised
 
 
@@ -73,10 +70,7 @@ def same(first: Answer | None, second: Answer | None) -> bool:
         return False
     if isinstance(first, str):
         return first == second
-    if tuple(first.shape) != tuple(second.shape):
-        return False
-    scale = float(second.detach().abs().max()) + 1 if second.numel() else 1.0
-    return second.numel() == 0 or largest_difference(first, second) <= TOLERANCE * scale
+    return close_enough(first, second)
 
 
 @dataclass(frozen=True)
@@ -218,25 +212,6 @@ def diagnose_feature_map_block(student: RemoteStudent) -> list[Finding]:
     return findings("feature_map_block", trials, module, (3, 2))
 
 
-def unet_stand_ins(model: RemoteModule, values: dict, input_channels: int, output_channels: int, hidden: int):
-    """The model's blocks rebuilt here as stand-ins holding its parameter values, found by their widths."""
-    def by_width(kind: type, widths: list[int]) -> list:
-        found = {layer.widths.get("input_channels"): layer for layer in model.layers if layer.type == kind.__name__}
-        if not set(widths) <= set(found):
-            raise NotThisMistake(f"no {kind.__name__} of widths {widths}")
-        return [with_parameters(kind(width), values, found[width].path) for width in widths]
-
-    feature_maps = {(layer.widths.get("input_channels"), layer.widths.get("output_channels")): layer
-                    for layer in model.layers if layer.type == StandInFeatureMapBlock.__name__}
-    ends = []
-    for pair in ((input_channels, hidden), (hidden, output_channels)):
-        if pair not in feature_maps:
-            raise NotThisMistake(f"no feature-map block {pair}")
-        ends.append(with_parameters(StandInFeatureMapBlock(*pair), values, feature_maps[pair].path))
-    return (ends[0], by_width(StandInContractingBlock, [hidden, 2 * hidden, 4 * hidden, 8 * hidden]),
-            by_width(StandInExpandingBlock, [16 * hidden, 8 * hidden, 4 * hidden, 2 * hidden]), ends[1])
-
-
 def diagnose_unet(student: RemoteStudent) -> list[Finding]:
     arguments = (1, 3, 2)  # three output maps: enough logits that some are negative
     model = student.build("UNet", *arguments, seed=2)
@@ -247,10 +222,10 @@ def diagnose_unet(student: RemoteStudent) -> list[Finding]:
     x = random_input(2, 1, 196, 204, seed=13)
     try:
         blocks = unet_stand_ins(model, values, *arguments)
-    except NotThisMistake:
+    except StandInsNotFound:
         return []
     with torch.no_grad():
-        trial = Trial(_attempt(lambda: model(x, parameters=values)), _attempt(lambda: UNET_FORWARD(blocks, x)),
+        trial = Trial(_attempt(lambda: model(x, parameters=values)), _attempt(lambda: unet_forward(blocks, x)),
                       (blocks, x))
         return findings("unet", [trial])
 

@@ -352,8 +352,6 @@ def _unet(skip_order=(3, 2, 1, 0), output=_identity, last_feature_map=True):
     return predict
 
 
-#: The design's forward, from the blocks ``grader.checking.diagnosis`` rebuilds from the student's model.
-UNET_FORWARD = _unet()
 _WRONG_LEVELS = tuple(_unet(skip_order=order) for order in itertools.permutations(range(4)) if order != (3, 2, 1, 0))
 
 

@@ -98,6 +98,50 @@ def with_parameters(module: nn.Module, values: dict[str, torch.Tensor], prefix: 
     return module
 
 
+class StandInsNotFound(Exception):
+    """A U-Net lacks a block of a width the design needs; the message says which, as a hidden check would."""
+
+
+def unet_stand_ins(model, values: dict[str, torch.Tensor], input_channels: int, output_channels: int, hidden: int):
+    """A U-Net's blocks rebuilt as float64 stand-ins holding its parameter values, found by their widths.
+
+    ``model`` describes its layers (a ``grader.checking.remote.RemoteModule``). Returns the first
+    feature map, the four contracting blocks, the four expanding blocks and the last feature map.
+    """
+    def by_width(kind: type, role: str, widths: list[int]) -> list[nn.Module]:
+        found = {layer.widths.get("input_channels"): layer for layer in model.layers if layer.type == kind.__name__}
+        if sorted(found, key=str) != sorted(widths, key=str):
+            raise StandInsNotFound(
+                f"expected {len(widths)} {role} with input channels {widths}, found {sorted(found, key=str)}: build "
+                "the U-Net from your block classes and derive every width from hidden_channels")
+        return [with_parameters(kind(width), values, found[width].path) for width in widths]
+
+    contract = by_width(StandInContractingBlock, "contracting blocks", [hidden, 2 * hidden, 4 * hidden, 8 * hidden])
+    expand = by_width(StandInExpandingBlock, "expanding blocks", [16 * hidden, 8 * hidden, 4 * hidden, 2 * hidden])
+    feature_maps = [layer for layer in model.layers if layer.type == StandInFeatureMapBlock.__name__]
+    widths = [(layer.widths.get("input_channels"), layer.widths.get("output_channels")) for layer in feature_maps]
+    ends = ((input_channels, hidden), (hidden, output_channels))
+    if sorted(widths, key=str) != sorted(ends, key=str):
+        raise StandInsNotFound(
+            f"expected two feature-map blocks, {input_channels} -> {hidden} first and {hidden} -> "
+            f"{output_channels} last (input channels -> hidden_channels -> output channels), found {widths}")
+    first, last = (with_parameters(StandInFeatureMapBlock(*pair), values, feature_maps[widths.index(pair)].path)
+                   for pair in ends)
+    return first, contract, expand, last
+
+
+def unet_forward(blocks, x: torch.Tensor) -> torch.Tensor:
+    """The design's wiring of ``unet_stand_ins``'s blocks: skips x3, x2, x1, x0 to expanding blocks 1 to 4, logits out."""
+    first, contract, expand, last = blocks
+    skips = [first(x)]
+    for block in contract:
+        skips.append(block(skips[-1]))
+    x = skips.pop()
+    for block in expand:
+        x = block(x, skips.pop())
+    return last(x)
+
+
 #: What each task's grading replaces in the student's namespace, by the name of its stand-in
 #: here: a wrong ``crop`` must not cost points in the expanding block, nor wrong blocks in the U-Net.
 UPSTREAM_STAND_INS = {

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+
 from grader.entry_points import BATCH_COURSE_CONFIG
 from unet_kit.assignment import (  # noqa: F401 - the grader's modules take the vocabulary from here
     ASSIGNMENT,
@@ -22,6 +24,8 @@ from unet_kit.assignment import (  # noqa: F401 - the grader's modules take the 
     STUDENT_NOTEBOOK,
     TASKS,
     TEST_CELL_PREFIX,
+    nbgrader_metadata,
+    task_of_test_cell,
 )
 
 
@@ -81,3 +85,15 @@ def prepare_course(course_root: Path) -> Path:
         shutil.rmtree(course_root)
     generate_assignment(create_course(course_root))
     return course_root
+
+
+def task_points(solution: Path = SOLUTION_NOTEBOOK) -> dict[str, float]:
+    """Points of each task, read from its test cell in the nbgrader source (one source of truth)."""
+    notebook = nbformat.read(solution, as_version=4)
+    points = {}
+    for cell in notebook.cells:
+        grading = nbgrader_metadata(cell)
+        task = task_of_test_cell(grading.get("grade_id", ""))
+        if grading.get("grade") and task:
+            points[task] = float(grading["points"])
+    return points

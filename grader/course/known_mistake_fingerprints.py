@@ -18,13 +18,14 @@ from pathlib import Path
 import torch
 from torch.nn.functional import conv2d
 
-from grader.checking.misconceptions import CATALOGUE, FEEDBACK, UNET_FORWARD, Misconception, NotThisMistake, Weights
+from grader.checking.misconceptions import CATALOGUE, FEEDBACK, Misconception, NotThisMistake, Weights
 from grader.checking.reference import (
     StandInContractingBlock,
     StandInExpandingBlock,
     StandInFeatureMapBlock,
     contracting_oracle,
     expanding_oracle,
+    unet_forward,
 )
 from unet_kit.known_mistakes import (
     CASES,
@@ -101,7 +102,7 @@ def _right(task: str, case: Case) -> dict:
     arguments = _arguments(task, case)
     with torch.no_grad():
         if task == "unet":
-            return fingerprint(UNET_FORWARD(*arguments))
+            return fingerprint(unet_forward(*arguments))
         return fingerprint(_right_block(task, arguments[0], case, *arguments[1:]))
 
 

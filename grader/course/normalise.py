@@ -21,7 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from grader.limits import DEFAULT_LIMITS, GradingLimits
-from unet_kit.assignment import task_of_test_cell
+from unet_kit.assignment import nbgrader_metadata, task_of_test_cell
 
 LOOKS_LIKE_PYTHON = re.compile(r"^\s*(#|import |from |def |class |print\(|@)", re.MULTILINE)
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
@@ -115,7 +115,7 @@ def _parse(raw: dict) -> NotebookNode:
 
 
 def _grade_id(cell: NotebookNode) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbgrader_metadata(cell).get("grade_id")
 
 
 def _cell_key(cell: NotebookNode) -> str | None:
@@ -134,9 +134,9 @@ class _Release:
         for i, cell in enumerate(self.cells):
             self.by_source.setdefault(cell.source.strip(), i)
         self.answers = {gid: i for gid, i in self.by_grade_id.items()
-                        if self.cells[i].metadata["nbgrader"].get("solution")}
+                        if nbgrader_metadata(self.cells[i]).get("solution")}
         self.tests = {gid: i for gid, i in self.by_grade_id.items()  # a graded answer is the student's
-                      if self.cells[i].metadata["nbgrader"].get("grade") and i not in self.answers.values()}
+                      if nbgrader_metadata(self.cells[i]).get("grade") and i not in self.answers.values()}
 
     def match(self, cell: NotebookNode) -> int | None:
         """Which release cell this student cell is, if any."""
@@ -261,7 +261,7 @@ def take_out_cells(notebook: NotebookNode, reasons: dict[int, str]) -> NotebookN
 
 def describe_cell(notebook: NotebookNode, index: int) -> str:
     """How a student finds a cell: the task it answers, or its number and first line."""
-    grading = notebook.cells[index].metadata.get("nbgrader", {})
+    grading = nbgrader_metadata(notebook.cells[index])
     if grading.get("solution"):
         return f"the answer cell of {grading['grade_id']}"
     first_line = next((line.strip() for line in notebook.cells[index].source.splitlines() if line.strip()), "")

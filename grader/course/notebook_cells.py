@@ -15,16 +15,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unet_kit.assignment import TASKS
+from unet_kit.assignment import TASKS, nbgrader_metadata
 
 
 def answer_cells(notebook_path: Path) -> dict[str, str]:
     """Source of each answer cell (nbgrader ``solution`` cells), by grade id."""
     cells = json.loads(Path(notebook_path).read_text(encoding="utf-8"))["cells"]
     return {
-        cell["metadata"]["nbgrader"]["grade_id"]: _source(cell)
+        nbgrader_metadata(cell)["grade_id"]: _source(cell)
         for cell in cells
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+        if nbgrader_metadata(cell).get("solution")
     }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.report import SubmissionReport
-from unet_kit.assignment import NOTEBOOK_NAME, TASKS
+from unet_kit.assignment import NOTEBOOK_NAME, TASKS, nbgrader_metadata
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 #: Larger notebooks are not opened to look for answers here (normalising reports them later).
@@ -76,7 +76,7 @@ def has_answers(notebook: Path) -> bool | None:
             return None
         cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
         answers = [cell for cell in cells if isinstance(cell, dict)
-                   and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") in TASKS]
+                   and nbgrader_metadata(cell).get("grade_id") in TASKS]
     except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return any(STUB not in "".join(cell.get("source", "")) for cell in answers)

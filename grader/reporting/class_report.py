@@ -239,8 +239,8 @@ def write_class_files(reports: list[SubmissionReport], output: Path) -> None:
 
 def write_class_report(runs: list[Path], out: Path) -> Path:
     """Rebuild the report from the ``checks.csv`` of one or more result folders into ``out``."""
-    from grader.checking.check import task_points
     from grader.checking.misconceptions import BY_ID
+    from grader.course.course_directory import task_points
 
     rows = merge_runs([read_checks_csv(folder / CHECKS_CSV) for folder in runs])
     graded = {row.student_id for row in rows}

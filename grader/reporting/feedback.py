@@ -12,41 +12,52 @@ from traitlets import Bool, Unicode
 
 from grader.report import SubmissionReport, TaskResult
 from grader.reporting.feedback_html import summary_html, task_results_html, task_results_text
-from unet_kit.assignment import task_of_test_cell
+from unet_kit.assignment import nbgrader_metadata, task_of_test_cell
 
 #: The kit's own results reach the page as HTML; nothing a student wrote does.
 HTML_OUTPUT = "text/html"
 
 
-class ShortenTestTracebacks(Preprocessor):
-    """Cut a test cell's traceback to its last line: the message is what teaches."""
+class FeedbackPreprocessor(Preprocessor):
+    """A step of the kit's feedback: on unless configured off, and able to find its submission's files."""
 
     enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
 
+    def course_file(self, resources: dict, what: str) -> Path | None:
+        """In an instructor's nbgrader course, this submission's ``what`` (``grader.course.preprocessors``)."""
+        if "nbgrader" not in resources:
+            return None
+        from grader.course.preprocessors import CourseSubmission
+
+        return getattr(CourseSubmission.of(self, resources), what)
+
+
+class ShortenTestTracebacks(FeedbackPreprocessor):
+    """Cut a test cell's traceback to its last line: the message is what teaches."""
+
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+        if cell.cell_type == "code" and nbgrader_metadata(cell).get("grade"):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
         return cell, resources
 
 
-class AddGradingReport(Preprocessor):
+class AddGradingReport(FeedbackPreprocessor):
     """Show what ``grader.checking.check`` found: a summary of each task's score and diagnosis on top, the
     grader's notes after it, each task's hidden checks under its test cell, its misconception
     first and set apart (``grader.reporting.feedback_html``). The report holds results and reasons only,
     never test code."""
 
-    enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
     report = Unicode("", help="the submission's report (grader.report.SubmissionReport as JSON)").tag(config=True)
 
     def preprocess(self, nb, resources):
-        path = Path(self.report) if self.report else _in_course(self, resources, "report_file")
+        path = Path(self.report) if self.report else self.course_file(resources, "report_file")
         if path is None or not path.is_file():
             return nb, resources
         report = SubmissionReport.from_json(path.read_text())
         for cell in nb.cells:
-            grading = cell.metadata.get("nbgrader", {})
+            grading = nbgrader_metadata(cell)
             task = report.task(task_of_test_cell(grading.get("grade_id", "")))
             if task and grading.get("grade") and cell.cell_type == "code":
                 cell.setdefault("outputs", []).append(hidden_checks_output(task))
@@ -75,15 +86,6 @@ def summary_cell(report: SubmissionReport) -> nbformat.NotebookNode:
     return nbformat.v4.new_markdown_cell(summary_html(report))
 
 
-def _in_course(preprocessor: Preprocessor, resources: dict, what: str) -> Path | None:
-    """In an instructor's nbgrader course, this submission's ``what`` (``grader.course.preprocessors``)."""
-    if "nbgrader" not in resources:
-        return None
-    from grader.course.preprocessors import CourseSubmission
-
-    return getattr(CourseSubmission.of(preprocessor, resources), what)
-
-
 #: Output types that reach the feedback: plain text, and pictures that are nothing but base64.
 TEXT_OUTPUT = "text/plain"
 PICTURES = ("image/png", "image/jpeg")
@@ -92,7 +94,7 @@ GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 REMOVED_OUTPUT = "[an HTML, JavaScript or other rich output was removed: feedback shows text and pictures only]"
 
 
-class ShowStudentContentAsText(Preprocessor):
+class ShowStudentContentAsText(FeedbackPreprocessor):
     """Everything the student's code displayed or the student wrote reaches the feedback as text.
 
     Students' notebooks and outputs are untrusted, and the feedback is opened in the
@@ -103,18 +105,17 @@ class ShowStudentContentAsText(Preprocessor):
     that are not the release's own are shown as literal text.
     """
 
-    enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
     release = Unicode("", help="the release notebook, whose markdown and grade ids are trusted").tag(config=True)
 
     def preprocess(self, nb, resources):
-        path = Path(self.release) if self.release else _in_course(self, resources, "release")
+        path = Path(self.release) if self.release else self.course_file(resources, "release")
         release = nbformat.read(path, as_version=4) if path and path.is_file() else nbformat.v4.new_notebook()
         self.trusted_markdown = {cell.source for cell in release.cells if cell.cell_type == "markdown"}
-        self.grade_ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in release.cells} - {None}
+        self.grade_ids = {nbgrader_metadata(cell).get("grade_id") for cell in release.cells} - {None}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        grading = cell.metadata.get("nbgrader", {})
+        grading = nbgrader_metadata(cell)
         trusted = grading.get("grade_id") in self.grade_ids and GRADE_ID.match(str(grading.get("grade_id")))
         cell.metadata = {"nbgrader": grading} if trusted else {}
         cell.pop("attachments", None)

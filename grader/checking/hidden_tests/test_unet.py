@@ -9,56 +9,20 @@ from local stand-ins holding the same parameter values.
 import pytest
 
 from grader.checking.inspection import assert_every_parameter_gets_a_gradient, assert_same_values, random_input
-from grader.checking.reference import (
-    StandInContractingBlock,
-    StandInExpandingBlock,
-    StandInFeatureMapBlock,
-    with_parameters,
-)
+from grader.checking.reference import StandInsNotFound, unet_forward, unet_stand_ins
 
 
 def build(student, input_channels, output_channels, hidden):
     return student.build("UNet", input_channels, output_channels, hidden, seed=hidden)
 
 
-def blocks_by_width(model, block_type, role, widths):
-    found = {layer.widths.get("input_channels"): layer for layer in model.layers if layer.type == block_type.__name__}
-    assert sorted(found, key=str) == sorted(widths, key=str), (
-        f"expected {len(widths)} {role} with input channels {widths}, found {sorted(found, key=str)}: build "
-        "the U-Net from your block classes and derive every width from hidden_channels"
-    )
-    return [found[width] for width in widths]
-
-
 def wired_by_the_design(model, values, input_channels, output_channels, hidden):
     """The design's forward pass, from local stand-ins holding the model's parameter values."""
-    contract = [with_parameters(StandInContractingBlock(layer.widths["input_channels"]), values, layer.path)
-                for layer in blocks_by_width(model, StandInContractingBlock, "contracting blocks",
-                                             [hidden, 2 * hidden, 4 * hidden, 8 * hidden])]
-    expand = [with_parameters(StandInExpandingBlock(layer.widths["input_channels"]), values, layer.path)
-              for layer in blocks_by_width(model, StandInExpandingBlock, "expanding blocks",
-                                           [16 * hidden, 8 * hidden, 4 * hidden, 2 * hidden])]
-    feature_maps = [layer for layer in model.layers if layer.type == StandInFeatureMapBlock.__name__]
-    widths = [(layer.widths.get("input_channels"), layer.widths.get("output_channels")) for layer in feature_maps]
-    assert sorted(widths, key=str) == sorted([(input_channels, hidden), (hidden, output_channels)], key=str), (
-        f"expected two feature-map blocks, {input_channels} -> {hidden} first and {hidden} -> "
-        f"{output_channels} last (input channels -> hidden_channels -> output channels), "
-        f"found {widths}"
-    )
-    up, down = (feature_maps[widths.index(pair)] for pair in ((input_channels, hidden), (hidden, output_channels)))
-    up, down = (with_parameters(StandInFeatureMapBlock(*pair), values, layer.path)
-                for layer, pair in ((up, (input_channels, hidden)), (down, (hidden, output_channels))))
-
-    def forward(x):
-        skips = [up(x)]
-        for block in contract:
-            skips.append(block(skips[-1]))
-        x = skips.pop()
-        for block in expand:
-            x = block(x, skips.pop())
-        return down(x)
-
-    return forward
+    try:
+        blocks = unet_stand_ins(model, values, input_channels, output_channels, hidden)
+    except StandInsNotFound as missing:
+        raise AssertionError(str(missing)) from None
+    return lambda x: unet_forward(blocks, x)
 
 
 @pytest.mark.parametrize("shape, expected", [
