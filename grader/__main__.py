@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.course.course_directory import STUDENT_NOTEBOOK, create_course, generate_assignment
+from grader.course.course_directory import create_course, generate_assignment
 from grader.limits import GradingLimits
+from unet_kit.assignment import STUDENT_NOTEBOOK
 
 
 def generate(arguments: argparse.Namespace) -> None:

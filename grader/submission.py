@@ -41,19 +41,14 @@ from grader.confinement.scratch import (
     remove_tree,
     submission_scratch,
 )
-from grader.course.course_directory import (
-    ASSIGNMENT,
-    GRADING_KERNEL_NAME,
-    NOTEBOOK_NAME,
-    NbgraderError,
-    run_nbgrader,
-)
+from grader.course.course_directory import NbgraderError, run_nbgrader
 from grader.course.normalise import describe_cell, normalise, read_json, take_out_cells
 from grader.course.submissions import Submission
 from grader.entry_points import CHECKER_MODULE, JAIL_MODULE
 from grader.limits import GradingLimits
 from grader.report import CheckReport, Confinement, SubmissionReport
 from grader.reporting.gradebook import GRADEBOOK_NAME, set_task_scores
+from unet_kit.assignment import ASSIGNMENT, GRADING_KERNEL_NAME, NOTEBOOK_NAME
 
 STUDENT_REPORT_NAME = "submission-report.json"
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course.course_directory import TASKS
 from tests.submissions import MUTANTS, filled_in, solution_answer
-from unet_kit.assignment import REPOSITORY_ROOT, grade_id_of_test_cell
+from unet_kit.assignment import REPOSITORY_ROOT, TASKS, grade_id_of_test_cell
 
 MUTANT_BY_NAME = {mutant.name: mutant for mutant in MUTANTS}
 

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import nbformat
 
-from grader.course.course_directory import STUDENT_NOTEBOOK
 from grader.report import BATCH_REPORT_NAME, SubmissionReport
 from tests.bad_submissions import BAD_SUBMISSIONS, Batch, targets_outside
 from tests.submissions import CORRECT_VARIANTS, MUTANTS, filled_in
-from unet_kit.assignment import REPOSITORY_ROOT
+from unet_kit.assignment import REPOSITORY_ROOT, STUDENT_NOTEBOOK
 
 MAX_POINTS = {"crop": 2, "contracting_block": 3, "expanding_block": 4, "feature_map_block": 1, "unet": 5}
 #: What a submission that earns every point gets, as grades.csv holds it: task -> (score, max_score).

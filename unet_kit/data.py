@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+from unet_kit.assignment import REPOSITORY_ROOT
+
 DEFAULT_DATA_DIR = REPOSITORY_ROOT / "data" / "isbi2012"
 VOLUME_SHAPE = (30, 512, 512)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from unet_kit.data import REPOSITORY_ROOT
+from unet_kit.assignment import REPOSITORY_ROOT
 
 DEFAULT_OUTPUT_DIR = REPOSITORY_ROOT / "output"
 

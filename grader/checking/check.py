@@ -26,11 +26,11 @@ from grader.checking.diagnosis import find_misconceptions
 from grader.checking.reference import UPSTREAM_STAND_INS
 from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
 from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
-from grader.course.course_directory import TASKS, task_points
+from grader.course.course_directory import task_points
 from grader.entry_points import CHECKER_MODULE, HIDDEN_TESTS, REFERENCE_FILE
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
-from unet_kit.assignment import nbgrader_metadata, task_of_test_cell
+from unet_kit.assignment import TASKS, nbgrader_metadata, task_of_test_cell
 
 
 def probe_cells(notebook) -> list[tuple[int, str]]:

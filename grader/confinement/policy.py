@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 from grader.confinement.jail import Policy
-from grader.course.course_directory import REPOSITORY_ROOT
 from grader.entry_points import PROBE_FILE
 from grader.limits import GradingLimits
+from unet_kit.assignment import REPOSITORY_ROOT
 
 PROBE_NAME = "unet_grading_probe.py"
 #: What confined code may read inside the repository: the notebook's helper package and data.

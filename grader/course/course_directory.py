@@ -15,15 +15,11 @@ from pathlib import Path
 import nbformat
 
 from grader.entry_points import BATCH_COURSE_CONFIG
-from unet_kit.assignment import (  # noqa: F401 - the grader's modules take the vocabulary from here
+from unet_kit.assignment import (
     ASSIGNMENT,
-    GRADING_KERNEL_NAME,
     NOTEBOOK_NAME,
     REPOSITORY_ROOT,
     SOLUTION_NOTEBOOK,
-    STUDENT_NOTEBOOK,
-    TASKS,
-    TEST_CELL_PREFIX,
     nbgrader_metadata,
     task_of_test_cell,
 )

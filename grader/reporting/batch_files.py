@@ -7,10 +7,8 @@ import csv
 import json
 from pathlib import Path
 
-from grader.course.course_directory import (
-    TASKS,
-)
 from grader.report import BATCH_REPORT_NAME, SubmissionReport
+from unet_kit.assignment import TASKS
 
 
 def write_grades(reports: list[SubmissionReport], path: Path) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
-from grader.course.course_directory import ASSIGNMENT, NOTEBOOK_NAME, run_nbgrader
+from grader.course.course_directory import run_nbgrader
 from grader.report import SubmissionReport
-from unet_kit.assignment import grade_id_of_test_cell
+from unet_kit.assignment import ASSIGNMENT, NOTEBOOK_NAME, grade_id_of_test_cell
 
 GRADEBOOK_NAME = "gradebook.db"
 
