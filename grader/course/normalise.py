@@ -154,46 +154,51 @@ def _task(grade_id: str) -> str:
     return task_of_test_cell(grade_id) or grade_id
 
 
-def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_LIMITS) -> Normalised:
-    """Rebuild the student's notebook on the release's skeleton; see the module docstring."""
-    notes = _without_long_sources(raw, limits.cell_source_bytes)
-    try:
-        student = _parse(_without_outputs(raw))
-    except Exception as error:  # nbformat's errors vary by version; all mean "unreadable"
-        return Normalised(None, problem=f"the file is not a readable notebook ({type(error).__name__})")
-    index = _Release(release)
+@dataclass
+class Matched:
+    """The student's cells matched to the release's: each release cell's counterpart, and the cells
+    the student added, by the release cell they followed (``None``: before the first)."""
 
-    # Which student cell is which release cell; the cells a student added stay after the
-    # cell they followed. A second copy of a release cell becomes an ordinary cell where it
-    # stands, so it still runs after the first and, as in the student's kernel, the last
-    # definition wins.
-    claimed: dict[int, NotebookNode] = {}
-    followers: dict[int | None, list[NotebookNode]] = {None: []}
-    order: list[int] = []
+    claimed: dict[int, NotebookNode]
+    followers: dict[int | None, list[NotebookNode]]
+    order: list[int]
+
+
+def match_cells(student: NotebookNode, release: NotebookNode, index: _Release, notes: list[str]) -> Matched:
+    """Which student cell is which release cell; the cells a student added stay after the cell they followed.
+
+    A second copy of a release cell becomes an ordinary cell where it stands, so it still runs
+    after the first and, as in the student's kernel, the last definition wins.
+    """
+    matched = Matched({}, {None: []}, [])
     current: int | None = None
     for cell in student.cells:
         match = index.match(cell)
-        if match is not None and match in claimed:
+        if match is not None and match in matched.claimed:
             if match in index.answers.values():
                 notes.append(f"two cells are marked as the answer to {_grade_id(release.cells[match])}: "
                              "both run, in the order they were in, and the last definition counts")
             match = None
         if match is None:
             cell.get("metadata", {}).pop("nbgrader", None)
-            followers[current].append(cell)
+            matched.followers[current].append(cell)
             continue
-        claimed[match], current = cell, match
-        order.append(match)
-        followers[match] = []
-
-    graded_order = [i for i in order if i in index.by_grade_id.values()]
+        matched.claimed[match], current = cell, match
+        matched.order.append(match)
+        matched.followers[match] = []
+    graded_order = [i for i in matched.order if i in index.by_grade_id.values()]
     if graded_order != sorted(graded_order):
         notes.append("the task cells were out of order: they were put back in the assignment's order")
+    return matched
 
-    cells = list(followers[None])
+
+def rebuild(matched: Matched, release: NotebookNode, index: _Release, notes: list[str]) -> list[NotebookNode]:
+    """The release's cells in the release's order: test cells as released, answers as the student wrote
+    them (in the release's cell type), other cells the student's, added cells after the one they followed."""
+    cells = list(matched.followers[None])
     for release_index, release_cell in enumerate(release.cells):
         grade_id = _grade_id(release_cell)
-        mine = claimed.get(release_index)
+        mine = matched.claimed.get(release_index)
         if release_index in index.tests.values():
             cell = copy.deepcopy(release_cell)
             if mine is None:
@@ -214,8 +219,19 @@ def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_
         else:
             cell = mine if mine is not None else copy.deepcopy(release_cell)
         cells.append(cell)
-        cells.extend(followers.get(release_index, []))
+        cells.extend(matched.followers.get(release_index, []))
+    return cells
 
+
+def normalise(raw: dict, release: NotebookNode, limits: GradingLimits = DEFAULT_LIMITS) -> Normalised:
+    """Rebuild the student's notebook on the release's skeleton; see the module docstring."""
+    notes = _without_long_sources(raw, limits.cell_source_bytes)
+    try:
+        student = _parse(_without_outputs(raw))
+    except Exception as error:  # nbformat's errors vary by version; all mean "unreadable"
+        return Normalised(None, problem=f"the file is not a readable notebook ({type(error).__name__})")
+    index = _Release(release)
+    cells = rebuild(match_cells(student, release, index, notes), release, index, notes)
     notebook = nbformat.v4.new_notebook(metadata=copy.deepcopy(release.metadata))
     notebook.cells = [_clean(cell) for cell in cells]
     _give_unique_ids(notebook)
