@@ -40,7 +40,7 @@ from torch.nn.functional import (
 )
 
 from grader.checking.inspection import NORMALISATION_OR_DROPOUT
-from grader.checking.reference import reference_crop
+from grader.checking.reference import reference_crop, unet_forward
 
 #: The feedback paragraphs, kept as text an instructor can edit without touching the oracles. A
 #: ``{name}`` in one is filled with what the diagnosis read from the student's answer (a slope,
@@ -336,18 +336,11 @@ FEATURE_MAP = (
 
 # -- Task 5: U-Net --------------------------------------------------------------------------------
 def _unet(skip_order=(3, 2, 1, 0), output=_identity, last_feature_map=True):
-    """The U-Net's forward from (up, contracting blocks, expanding blocks, down); ``skip_order`` is
-    the contracting level each expanding block receives (0: the input's feature map)."""
+    """The U-Net's forward from (up, contracting blocks, expanding blocks, down), wired otherwise: ``skip_order``
+    is the contracting level each expanding block receives (0: the input's feature map)."""
 
     def predict(blocks, x: torch.Tensor) -> torch.Tensor:
-        up, contract, expand, down = blocks
-        skips = [up(x)]
-        for block in contract:
-            skips.append(block(skips[-1]))
-        x = skips.pop()
-        for block, level in zip(expand, skip_order):
-            x = block(x, skips[level])
-        return output(down(x) if last_feature_map else x)
+        return output(unet_forward(blocks, x, skip_levels=skip_order, last_feature_map=last_feature_map))
 
     return predict
 

@@ -130,16 +130,20 @@ def unet_stand_ins(model, values: dict[str, torch.Tensor], input_channels: int, 
     return first, contract, expand, last
 
 
-def unet_forward(blocks, x: torch.Tensor) -> torch.Tensor:
-    """The design's wiring of ``unet_stand_ins``'s blocks: skips x3, x2, x1, x0 to expanding blocks 1 to 4, logits out."""
+def unet_forward(blocks, x: torch.Tensor, skip_levels=(3, 2, 1, 0), last_feature_map: bool = True) -> torch.Tensor:
+    """The design's wiring of ``unet_stand_ins``'s blocks: skips x3, x2, x1, x0 to expanding blocks 1 to 4, logits out.
+
+    ``skip_levels`` (the contracting level each expanding block receives; 0 is the first feature
+    map) and ``last_feature_map`` exist so that the misconceptions can wire it otherwise.
+    """
     first, contract, expand, last = blocks
     skips = [first(x)]
     for block in contract:
         skips.append(block(skips[-1]))
     x = skips.pop()
-    for block in expand:
-        x = block(x, skips.pop())
-    return last(x)
+    for block, level in zip(expand, skip_levels):
+        x = block(x, skips[level])
+    return last(x) if last_feature_map else x
 
 
 #: What each task's grading replaces in the student's namespace, by the name of its stand-in
