@@ -22,14 +22,17 @@ from unet_kit.assignment import STUDENT_NOTEBOOK
 
 
 def generate(arguments: argparse.Namespace) -> None:
-    """Regenerate the student notebook from the solution notebook, and the visible tests' fingerprints."""
+    """Regenerate from the solution notebook everything the student copy ships that the grader computes:
+    the student notebook, the visible tests' fingerprints and the architecture figure's trace."""
     from grader.course.known_mistake_fingerprints import write_known_mistake_fingerprints
+    from grader.course.reference_trace import write_reference_trace
 
     with tempfile.TemporaryDirectory(prefix="unet-course-") as scratch:
         released = generate_assignment(create_course(Path(scratch)))
         shutil.copyfile(released, arguments.output)
     print(f"wrote {arguments.output}")
     print(f"wrote {write_known_mistake_fingerprints()}")
+    print(f"wrote {write_reference_trace()}")
 
 
 def autograde(arguments: argparse.Namespace) -> int:

@@ -35,7 +35,7 @@ def unet_with_answer(solution: dict, answer: str):
 
 def test_stored_trace_is_the_solutions_own():
     assert load_reference_trace() == trace_solution(), (
-        "unet_kit/reference_trace.json is stale: regenerate it with `python -m grader.course.reference_trace`")
+        "unet_kit/reference_trace.json is stale: regenerate it with `make student-notebook`")
 
 
 @pytest.mark.slow

@@ -113,7 +113,7 @@ def test_the_stored_fingerprints_are_the_graders_current_ones():
     from grader.course.known_mistake_fingerprints import known_mistake_fingerprints
 
     stored, fresh = json.loads(FINGERPRINTS_FILE.read_text(encoding="utf-8")), known_mistake_fingerprints()
-    hint = "the grader's catalogue changed: run `python -m grader generate` and commit unet_kit/known_mistakes.json"
+    hint = "the grader's catalogue changed: run `make student-notebook` and commit unet_kit/known_mistakes.json"
     assert stored["explanations"] == fresh["explanations"], hint
     for task, expected in fresh["tasks"].items():
         assert [m["id"] for m in stored["tasks"][task]["mistakes"]] == [m["id"] for m in expected["mistakes"]], hint

@@ -1,8 +1,8 @@
 """Regenerate the stored trace the notebook's architecture figure is drawn from.
 
-``python -m grader.course.reference_trace`` traces the solution notebook's ``UNet`` and writes
-``unet_kit/reference_trace.json``; run it whenever the solution's UNet changes (a test fails
-until then). The model and input live on the meta device: the shapes are exactly those of the
+``python -m grader generate`` (or ``python -m grader.course.reference_trace`` alone) traces the
+solution notebook's ``UNet`` and writes ``unet_kit/reference_trace.json``; run it whenever the
+solution's UNet changes (a test fails until then). The model and input live on the meta device: the shapes are exactly those of the
 real 64-wide network on a 512 x 512 image, without computing or storing a single pixel.
 """
 
@@ -34,6 +34,10 @@ def trace_solution(notebook: Path = SOLUTION_NOTEBOOK, device: str = "meta") -> 
     return trace
 
 
+def write_reference_trace(path: Path = REFERENCE_TRACE) -> Path:
+    path.write_text(trace_solution().to_json(), encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":
-    REFERENCE_TRACE.write_text(trace_solution().to_json(), encoding="utf-8")
-    print(f"wrote {REFERENCE_TRACE}")
+    print(f"wrote {write_reference_trace()}")
