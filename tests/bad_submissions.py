@@ -404,9 +404,12 @@ def _deeply_nested(path: Path, batch: Batch) -> None:
     path.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
 
 
+ADDED_CELLS = 100_000
+
+
 def _hundred_thousand_cells(path: Path, batch: Batch) -> None:
     notebook = filled_in()
-    notebook.cells.extend(nbformat.v4.new_code_cell("") for _ in range(100_000))
+    notebook.cells.extend(nbformat.v4.new_code_cell("") for _ in range(ADDED_CELLS))
     nbformat.write(notebook, path)
 
 
@@ -512,7 +515,8 @@ BAD_SUBMISSIONS = (
     BadSubmission("fills_the_disk", _notebook(_with_cell_after("crop", FILL_THE_DISK)), note="hit the disk limit"),
     # files that break parsers
     BadSubmission("deeply_nested_json", _deeply_nested, not_graded="nested far deeper than any notebook"),
-    BadSubmission("hundred_thousand_cells", _hundred_thousand_cells, not_graded="100,033 cells, more than the 2,000"),
+    BadSubmission("hundred_thousand_cells", _hundred_thousand_cells,
+                  not_graded=f"{ADDED_CELLS + len(filled_in().cells):,} cells, more than the 2,000"),
     BadSubmission("two_gigabyte_file", _two_gigabytes, not_graded="2,048 MB, more than the 512 MB"),
     BadSubmission("non_utf8_bytes", _with_bad_bytes, note="the file is not valid UTF-8"),
     BadSubmission("fifty_megabyte_line", _notebook(_fifty_megabyte_line()), note="50.0 MB, more than the 1 MB"),
