@@ -15,6 +15,7 @@ from unet_kit.assignment import SOLUTION_NOTEBOOK, TASKS
 from unet_kit.budgets import BUDGETS
 from unet_kit.data import load_isbi2012
 from unet_kit.plan import TrainingPlan
+from unet_kit.weight_map import border_weights
 
 TINY = dataclasses.replace(BUDGETS["smoke"], name="tiny", steps=4, tile_size=188, hidden_channels=2)
 
@@ -59,6 +60,20 @@ def training_cell_source() -> str:
     return source
 
 
+def notebook_cell_globals(trainer: training.Trainer, budget) -> dict:
+    """What the notebook's training cell finds in the kernel, taken from a bench Trainer, with quiet stand-ins for display."""
+    return {
+        "torch": torch, "F": torch.nn.functional, "budget": budget, "model": trainer.model,
+        "sampler": trainer.sampler, "optimizer": trainer.optimizer,
+        "loss_function": trainer.loss_function, "scaler": trainer.scaler,
+        "precision": trainer.precision, "device": torch.device("cpu"), "crop": trainer.crop,
+        "TrainingPlan": TrainingPlan, "progress_bar": lambda **options: _QuietBar(),
+        "plot_training_curve": lambda losses, learning_rates, validation_losses: None,
+        "ValidationSnapshots": _NoSnapshots, "validation_images": [None], "validation_labels": [None],
+        "border_weights": border_weights,
+    }
+
+
 def test_the_benchmarks_training_step_is_the_notebooks_training_loop():
     """Two steps of the notebook's own training cell and two of bench's Trainer, from the same
     model, tiles and optimizer state, end at the same weights (the learning rate's schedule included)."""
@@ -70,19 +85,28 @@ def test_the_benchmarks_training_step_is_the_notebooks_training_loop():
     notebook_trainer.model.load_state_dict(bench_trainer.model.state_dict())
     for _ in range(2):
         bench_trainer.step()
-    cell_globals = {
-        "torch": torch, "budget": two_steps, "model": notebook_trainer.model,
-        "sampler": notebook_trainer.sampler, "optimizer": notebook_trainer.optimizer,
-        "loss_function": notebook_trainer.loss_function, "scaler": notebook_trainer.scaler,
-        "precision": notebook_trainer.precision, "device": device, "crop": notebook_trainer.crop,
-        "TrainingPlan": TrainingPlan, "progress_bar": lambda **options: _QuietBar(),
-        "plot_training_curve": lambda losses, learning_rates, validation_losses: None,
-        "ValidationSnapshots": _NoSnapshots, "validation_images": [None], "validation_labels": [None],
-    }
+    cell_globals = notebook_cell_globals(notebook_trainer, two_steps)
     exec(compile(training_cell_source(), "training cell", "exec"), cell_globals)
     for (name, expected), actual in zip(bench_trainer.model.state_dict().items(),
                                         notebook_trainer.model.state_dict().values()):
         assert torch.equal(expected, actual), name
+
+
+def test_the_training_cell_with_the_papers_weights_switched_on_trains_otherwise():
+    device, isbi = torch.device("cpu"), load_isbi2012()
+    two_steps = dataclasses.replace(TINY, steps=2)
+    plain, weighted = [training.Trainer(training.build_model(two_steps, device, channels_last=True), two_steps, isbi,
+                                        device, mixed_precision=False) for _ in range(2)]
+    weighted.model.load_state_dict(plain.model.state_dict())
+    runs = []
+    for trainer, switch in ((plain, "False"), (weighted, "True")):
+        source = training_cell_source().replace("BORDER_WEIGHTS = False", f"BORDER_WEIGHTS = {switch}")
+        cell_globals = notebook_cell_globals(trainer, two_steps)
+        exec(compile(source, "training cell", "exec"), cell_globals)
+        runs.append(torch.stack(cell_globals["losses"]))
+    assert torch.isfinite(runs[1]).all()
+    # The map averages about 3 (the classes balanced to 1, plus the borders' term): the loss grows with it.
+    assert runs[1].mean() > 1.5 * runs[0].mean(), runs
 
 
 class _NoSnapshots:
