@@ -58,7 +58,6 @@ class StopGrading(Exception):
 
 
 @dataclass
-@dataclass
 class Grading:
     """One submission on its way through the four steps, with what each step needs."""
 
@@ -215,7 +214,6 @@ def grade_one(grading: Grading) -> SubmissionReport:
     return grading.report
 
 
-@contextlib.contextmanager
 @contextlib.contextmanager
 def watch_disk(grading: Grading, scratch: Path):
     """While student code runs: where the jail could not mount its tmpfs, stop the submission at the disk limit."""
