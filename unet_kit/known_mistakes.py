@@ -127,8 +127,8 @@ CROP_START_RULES: tuple[tuple[str, Callable[[int, int], int]], ...] = (
     ("crop.top_left_window", lambda size, new: 0),
     ("crop.halves_the_difference", lambda size, new: (size - new) // 2),
     ("crop.python_round", lambda size, new: round((size - new) / 2)),
-    ("crop.start_off_by_one", lambda size, new: size // 2 - new // 2 + 1),
-    ("crop.start_off_by_one", lambda size, new: size // 2 - new // 2 - 1),
+    ("crop.start_off_by_one", lambda size, new: _right_start(size, new) + 1),
+    ("crop.start_off_by_one", lambda size, new: _right_start(size, new) - 1),
 )
 
 
