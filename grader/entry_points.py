@@ -12,10 +12,12 @@ from pathlib import Path
 
 GRADER = Path(__file__).resolve().parent
 
-#: ``python -m``: the checker, started once per submission by the batch.
+#: ``python -m``: the checker on one notebook, alone (the batch calls it in its warm processes).
 CHECKER_MODULE = "grader.checking.check"
-#: ``python -m``: the jail, which confines itself and then runs the probe or nbgrader's kernel.
+#: ``python -m``: the jail, which confines itself and then runs the probe.
 JAIL_MODULE = "grader.confinement.jail"
+#: Imported once by the forkserver that forks each submission's warm process (``grader.warm_process``).
+WARM_PRELOAD_MODULES = ("grader.submission",)
 #: Copied into the kit folder the jail may read, and run there by path (it imports nothing of ours).
 PROBE_FILE = GRADER / "checking" / "probe.py"
 #: Sent to the probe as source: the stand-in blocks and reference crop a downstream task is graded with.

@@ -2,7 +2,7 @@
 
 ``python -m grader autograde`` builds one ``GradingLimits`` from its command line and hands it
 down: the jail takes the memory, file-size and process caps, the probe the per-cell and
-per-check times, nbgrader its per-cell timeout, the batch its worker count. The README's
+per-check times, each submission's warm process its total time, the batch its worker count. The README's
 figures are these defaults.
 """
 
@@ -29,8 +29,8 @@ class GradingLimits:
     processes: int = _limit(128, "Processes and threads one submission may run at once (a pids cgroup): a fork bomb stops here.")
     cell_seconds: float = _limit(30.0, "One notebook cell in the probe; a cell that runs longer is taken out and noted.")
     check_seconds: float = _limit(20.0, "One request of a hidden check; after one timeout the task's other checks are skipped.")
-    kernel_cell_seconds: float = _limit(60.0, "One cell in nbgrader's kernel (``Execute.timeout``); hanging cells were already taken out.")
-    submission_seconds: float = _limit(900.0, "Each of the two runs of one submission: the checker, then nbgrader's autograde.")
+    submission_seconds: float = _limit(900.0, "All of one submission's grading: its one run, the checks, nbgrader's "
+                                              "autograde and feedback; then everything it started is killed.")
     notebook_mb: int = _limit(512, "Largest notebook file read; larger files are reported, never loaded.")
     notebook_cells: int = _limit(2000, "Most cells in a notebook; the assignment has about 60.")
     cell_source_mb: float = _limit(1.0, "Largest source of one cell; a longer cell is left out with a note.")

@@ -95,6 +95,8 @@ class CellOutcome:
     index: int
     error: str | None = None
     stopped: str | None = None  # why the cell was taken out: it hung or ended the process
+    outputs: list[dict] = field(default_factory=list)  # as the probe recorded them: untrusted until sanitised
+    execution_count: int | None = None
 
 
 @dataclass

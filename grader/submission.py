@@ -20,20 +20,17 @@ re-runs idempotent. Student code writes only to the submission's scratch folder
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook
 
+from grader.checking.check import check_notebook, probe_cells
 from grader.confinement.cgroups import SubmissionGroups
-from grader.confinement.policy import grading_policy, launcher_environment
 from grader.confinement.scratch import (
     DiskWatchdog,
     copy_plain_file,
@@ -41,14 +38,15 @@ from grader.confinement.scratch import (
     remove_tree,
     submission_scratch,
 )
-from grader.course.course_directory import NbgraderError, run_nbgrader
-from grader.course.normalise import describe_cell, normalise, read_json, take_out_cells
+from grader.course.course_directory import NbgraderError, nbgrader_here
+from grader.course.normalise import describe_cell, normalise, read_json
+from grader.course.probe_outputs import with_probe_outputs
 from grader.course.submissions import Submission
-from grader.entry_points import CHECKER_MODULE, JAIL_MODULE
 from grader.limits import GradingLimits
 from grader.report import CheckReport, Confinement, SubmissionReport
 from grader.reporting.gradebook import GRADEBOOK_NAME, set_task_scores
-from unet_kit.assignment import ASSIGNMENT, GRADING_KERNEL_NAME, NOTEBOOK_NAME
+from grader.warm_process import WorkFailed, WorkTimedOut, run_in_warm_process
+from unet_kit.assignment import ASSIGNMENT, NOTEBOOK_NAME, nbgrader_metadata
 
 STUDENT_REPORT_NAME = "submission-report.json"
 
@@ -107,68 +105,69 @@ def normalise_step(grading: Grading) -> None:
 
 
 def check_step(grading: Grading) -> CheckReport:
-    """Score every task with ``python -m grader.checking.check`` in its own process; note how each cell ran."""
+    """Run the notebook once in the confined probe and score every task against it, in this process
+    (a warm one: ``grader.warm_process``); note how each cell ran."""
     workdir = grading.course_root / "check"
     workdir.mkdir(parents=True, exist_ok=True)
-    notebook, report_file = workdir / NOTEBOOK_NAME, workdir / "check-report.json"
-    nbformat.write(grading.notebook, notebook)
     scratch = grading.scratch / "probe"
-    command = [sys.executable, "-m", CHECKER_MODULE, str(notebook), "--workdir", str(workdir),
-               "--report", str(report_file), "--kit", str(grading.kit), f"--scratch={scratch}",
-               *[f"--hide={path}" for path in grading.hide],
-               *[f"--cgroup={folder}" for folder in grading.groups.folders], *grading.limits.to_arguments()]
     try:
         with watch_disk(grading, scratch):
-            completed = subprocess.run(command, env=launcher_environment(), capture_output=True, text=True,
-                                       timeout=grading.limits.submission_seconds)
-    except subprocess.TimeoutExpired as timeout:
-        raise StopGrading(f"checking took longer than {grading.limits.submission_seconds:g} s "
-                          "and was stopped") from timeout
+            checked = check_notebook(grading.notebook, workdir, [*grading.hide], grading.kit, grading.limits,
+                                     grading.groups.folders, scratch)
+    except Exception as error:  # noqa: BLE001 - the checker's own failure stops this submission, with why
+        raise StopGrading(f"the checker failed: {type(error).__name__}: {str(error)[:200]}") from error
     finally:
         grading.groups.end_every_process()  # nothing the probe started outlives the check
         remove_tree(scratch)
-    if completed.returncode != 0 or not report_file.is_file():
-        raise StopGrading("the checker failed: " + last_error_line(completed.stdout + completed.stderr))
-    checked = CheckReport.from_json(report_file.read_text())
     grading.report.tasks = checked.tasks
     grading.report.confinement = [checked.confinement or Confinement(stage="probe")]
+    student_cells = {index for index, _ in probe_cells(grading.notebook)[0]
+                     if not nbgrader_metadata(grading.notebook.cells[index]).get("grade")}
     for cell in checked.cells:
         where = describe_cell(grading.notebook, cell.index)
         if cell.stopped:
             grading.report.notes.append(f"{where} was not run: {cell.stopped}")
-        elif cell.error:
+        elif cell.error and cell.index in student_cells:
             grading.report.notes.append(f"{where} raised {cell.error}")
     return checked
 
 
+def check_in_warm_process(grading: Grading) -> CheckReport:
+    """``check_step`` in a warm process of its own, for a caller that is not one (nbgrader's own
+    ``autograde`` in an instructor's course): the check gets its time limit and a clean process."""
+    try:
+        report, disk_limit_hit, checked = run_in_warm_process(_check_and_return, (grading,),
+                                                              grading.limits.submission_seconds)
+    except WorkTimedOut as timeout:
+        grading.groups.end_every_process()
+        raise StopGrading(f"checking took longer than {grading.limits.submission_seconds:g} s "
+                          "and was stopped") from timeout
+    except WorkFailed as failure:
+        raise StopGrading(f"the checker failed: {failure}") from failure
+    vars(grading.report).update(vars(report))
+    grading.disk_limit_hit = grading.disk_limit_hit or disk_limit_hit
+    return checked
+
+
+def _check_and_return(grading: Grading) -> tuple[SubmissionReport, bool, CheckReport]:
+    checked = check_step(grading)
+    return grading.report, grading.disk_limit_hit, checked
+
+
 def autograde_step(grading: Grading, checked: CheckReport) -> None:
-    """nbgrader autograde in the confined kernel, cells the probe took out replaced by a note;
+    """nbgrader autograde of the notebook as the probe ran it (nbgrader executes nothing);
     then the gradebook gets the checker's scores."""
-    stopped = {cell.index: cell.stopped for cell in checked.cells if cell.stopped}
     submitted = grading.course_root / "submitted" / grading.student_id / ASSIGNMENT
     submitted.mkdir(parents=True, exist_ok=True)
-    nbformat.write(take_out_cells(grading.notebook, stopped), submitted / NOTEBOOK_NAME)
-    home, runtime, layers_file = prepare_kernel(grading)
+    nbformat.write(with_probe_outputs(grading.notebook, checked.cells), submitted / NOTEBOOK_NAME)
     try:
-        with watch_disk(grading, home):
-            run_nbgrader(grading.course_root, "autograde", ASSIGNMENT, "--student", grading.student_id,
-                         "--create", "--force", f"--Execute.timeout={grading.limits.kernel_cell_seconds:g}",
-                         f"--KernelManager.ip={runtime}/kernel", timeout=grading.limits.submission_seconds,
-                         environment={"JUPYTER_PATH": str(grading.course_root / "jupyter"),
-                                      "JUPYTER_RUNTIME_DIR": str(runtime), "TMPDIR": str(runtime)})
-    except subprocess.TimeoutExpired as timeout:
-        raise StopGrading(f"no feedback: running the notebook took longer than "
-                          f"{grading.limits.submission_seconds:g} s") from timeout
+        nbgrader_here(grading.course_root, "autograde", grading.student_id)
     except NbgraderError as error:
         (grading.course_root / "autograde.log").write_text(str(error))
-        raise StopGrading(f"no feedback: nbgrader could not run the notebook "
+        raise StopGrading(f"no feedback: nbgrader could not grade the notebook "
                           f"({last_error_line(str(error))})") from error
     finally:
-        grading.groups.end_every_process()
-        remove_tree(home)
-        remove_tree(runtime)
         grading.report.notes.extend(remove_special_files(grading.course_root / "autograded"))
-    grading.report.confinement.append(kernel_layers(layers_file))
     record_scores(grading.course_root, grading.report)
 
 
@@ -177,9 +176,9 @@ def feedback_step(grading: Grading) -> None:
     report_file = grading.course_root / STUDENT_REPORT_NAME
     report_file.write_text(grading.report.to_json())
     try:
-        run_nbgrader(grading.course_root, "generate_feedback", ASSIGNMENT, "--student", grading.student_id,
-                     "--force", f"--AddGradingReport.report={report_file}",
-                     f"--ShowStudentContentAsText.release={grading.release_notebook}")
+        nbgrader_here(grading.course_root, "generate_feedback", grading.student_id,
+                      {"AddGradingReport": {"report": str(report_file)},
+                       "ShowStudentContentAsText": {"release": str(grading.release_notebook)}})
     except NbgraderError as error:
         raise StopGrading("no feedback: nbgrader could not write it") from error
     grading.report.notes.extend(remove_special_files(grading.course_root / "feedback"))
@@ -235,43 +234,6 @@ def note_disk_limit(grading: Grading) -> None:
             grading.report.notes.append(note)
 
 
-def prepare_kernel(grading: Grading) -> tuple[Path, Path, Path]:
-    """The confined kernel's spec, its home (scratch tmpfs) and its sockets' folder, and where its layers go.
-
-    ZeroMQ runs over Unix sockets (the kernel has no network): their paths must stay short.
-    """
-    home, runtime = grading.scratch / "kernel", grading.scratch / "runtime"
-    runtime.mkdir(mode=0o700)
-    layers_file = grading.course_root / "kernel-layers.json"
-    write_kernel(grading, home, runtime, layers_file)
-    return home, runtime, layers_file
-
-
-def kernel_layers(layers_file: Path) -> Confinement:
-    """The layers the kernel's jail recorded; none held if it never wrote them."""
-    return Confinement.load(layers_file) or Confinement(stage="kernel")
-
-
-def write_kernel(grading: Grading, home: Path, runtime: Path, layers_file: Path) -> None:
-    """A kernelspec that starts nbgrader's kernel inside the jail, for this student only.
-
-    The kernel works in ``home`` (its scratch tmpfs), not in nbgrader's autograded folder, and
-    may only bind its sockets in ``runtime``: nbgrader's folders hold nbgrader's files alone.
-    """
-    course_root = grading.course_root
-    policy = grading_policy(home, grading.kit, hidden=grading.hide, limits=grading.limits,
-                            stage="kernel", layers_file=layers_file, sockets_only=[runtime],
-                            cgroups=grading.groups.folders).save(course_root / "kernel-policy.json")
-    spec = course_root / "jupyter" / "kernels" / GRADING_KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", JAIL_MODULE, str(policy), "--", sys.executable, "-m",
-                 "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "U-Net grading (confined)", "language": "python",
-        "env": {"PYTHONPATH": launcher_environment()["PYTHONPATH"]},
-    }, indent=1))
-
-
 EXCEPTION_LINE = re.compile(r"^\s*(\w+\.)*\w*(Error|Exception|Exit)\b.*")
 
 
@@ -290,10 +252,12 @@ def record_scores(course_root: Path, report: SubmissionReport) -> None:
 
 def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path],
                  limits: GradingLimits, scratch_root: Path) -> SubmissionReport:
-    """Grade one submission; a failure of the grader itself is reported, never raised into the batch.
+    """Grade one submission in a warm process of its own; a failure of the grader itself is reported,
+    never raised into the batch.
 
     ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
-    it is writable by its own code only, and deleted when grading ends.
+    it is writable by its own code only, and deleted when grading ends. The whole grading may take
+    ``limits.submission_seconds``; then its process and everything in its cgroups are killed.
     """
     report = SubmissionReport(submission.student_id, notes=list(submission.notes), timestamp=submission.timestamp)
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
@@ -301,10 +265,21 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     scratch = submission_scratch(scratch_root)
     try:
         with groups:
-            course_root = student_course(template, output, submission.student_id)
-            return grade_one(Grading(submission, course_root, output, kit, hide, limits, groups, report, scratch))
+            grading = Grading(submission, output / "students" / submission.student_id, output, kit, hide, limits,
+                              groups, report, scratch)
+            return run_in_warm_process(grade_in_course_copy, (grading, template), limits.submission_seconds)
+    except WorkTimedOut:
+        return SubmissionReport(submission.student_id, notes=report.notes, timestamp=report.timestamp,
+                                problem=f"grading took longer than {limits.submission_seconds:g} s and was stopped")
     except Exception as error:  # noqa: BLE001 - reported in the summary with its type and message
+        what = str(error) if isinstance(error, WorkFailed) else f"{type(error).__name__}: {error}"
         return SubmissionReport(submission.student_id, problem=f"the grader failed on this submission "
-                                f"({type(error).__name__}: {str(error)[:200]}); please report it")
+                                f"({what[:200]}); please report it")
     finally:
         remove_tree(scratch)
+
+
+def grade_in_course_copy(grading: Grading, template: Path) -> SubmissionReport:
+    """In the warm process: this student's copy of the prepared course, then the four steps."""
+    student_course(template, grading.output, grading.student_id)
+    return grade_one(grading)

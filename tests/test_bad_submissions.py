@@ -94,9 +94,9 @@ def layers_of(graded_batch, student: str) -> list[Confinement]:
     return report.confinement
 
 
-def test_grading_report_records_the_layers_of_probe_and_kernel(graded_batch):
+def test_grading_report_records_the_layers_of_the_one_confined_run(graded_batch):
     layers = layers_of(graded_batch, "solution")
-    assert [layer.stage for layer in layers] == ["probe", "kernel"]
+    assert [layer.stage for layer in layers] == ["probe"]  # the notebook runs once: nbgrader executes nothing
     assert all(layer.landlock_abi == landlock_abi() for layer in layers)
     missing = sorted({gap for layer in layers for gap in layer.missing()})
     warning = [line for line in graded_batch.summary.splitlines() if line.startswith("WARNING: confinement")]
@@ -107,7 +107,7 @@ def test_grading_report_records_the_layers_of_probe_and_kernel(graded_batch):
 
 def test_no_variable_of_the_graders_environment_reaches_the_output(graded_batch):
     feedback = (graded_batch.output / "feedback" / "dumps_environment.html").read_text()
-    assert "my environment: {" in feedback  # the dump ran in the kernel, and its output is there
+    assert "my environment: {" in feedback  # the dump ran in the probe, and its output is there
     leaks = [path for path in graded_batch.output.rglob("*")
              if path.is_file() and SECRET.encode() in path.read_bytes()]
     assert leaks == []

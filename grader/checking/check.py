@@ -1,7 +1,8 @@
 """The trusted score of one submission: hidden pytest checks, run where student code cannot reach.
 
 This process never runs student code. It starts the probe (``grader.checking.remote``), a confined
-process that runs the notebook's cells, and runs each task's hidden pytest module here, with
+process that runs the notebook's cells once, recording their outputs as a kernel would, and runs
+each task's hidden pytest module here, with
 a ``student`` fixture that reaches the student's functions only through the probe. Expected
 values come from the oracles in ``grader.checking.reference``, computed here; so monkeypatching
 ``torch``, ``pytest`` or the grader inside the notebook changes nothing but the student's own
@@ -33,16 +34,18 @@ from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, Task
 from unet_kit.assignment import TASKS, nbgrader_metadata, task_of_test_cell
 
 
-def probe_cells(notebook) -> list[tuple[int, str]]:
-    """The code cells the probe runs: every code cell before the last task's test cell, test cells excepted.
+def probe_cells(notebook) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Every code cell, in two parts: up to the last task's test cell, which the hidden checks see
+    as they left the namespace, and the cells after it, run once the checks are done.
 
-    The cells after the tasks (training, evaluation) define nothing the hidden tests need.
+    The probe runs them all, the visible tests included, as a kernel would: their outputs are
+    the autograded notebook's, so the notebook is executed once.
     """
     tests = [i for i, cell in enumerate(notebook.cells)
              if task_of_test_cell(nbgrader_metadata(cell).get("grade_id", ""))]
     last = max(tests, default=len(notebook.cells) - 1)
-    return [(i, cell.source) for i, cell in enumerate(notebook.cells[:last])
-            if cell.cell_type == "code" and not nbgrader_metadata(cell).get("grade")]
+    code = [(i, cell.source) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    return [cell for cell in code if cell[0] <= last], [cell for cell in code if cell[0] > last]
 
 
 class _Collector:
@@ -102,27 +105,31 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     return result
 
 
-def check_notebook(notebook_path: Path, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
+def check_notebook(notebook: Path | nbformat.NotebookNode, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
                    limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = (),
                    scratch: Path | None = None) -> CheckReport:
     """Run every task's hidden checks against one notebook, its cells in a confined probe.
 
     The probe's code writes only to ``scratch`` (by default a folder in ``workdir``).
     """
-    notebook = nbformat.read(notebook_path, as_version=4)
+    if isinstance(notebook, Path):
+        notebook = nbformat.read(notebook, as_version=4)
     kit = kit or prepare_kit(workdir)
     home = scratch or workdir / "probe-home"
     layers_file = workdir / "probe-layers.json"
     policy = grading_policy(home, kit, hidden=[*hide, workdir], limits=limits, stage="probe",
                             layers_file=layers_file, cgroups=cgroups).save(workdir / "probe-policy.json")
+    checked_cells, remaining_cells = probe_cells(notebook)
     probe = ProbeProcess(
-        command=probe_command(policy, kit / PROBE_NAME), cells=probe_cells(notebook), workdir=home,
+        command=probe_command(policy, kit / PROBE_NAME), cells=checked_cells, workdir=home,
         environment=launcher_environment(), stand_ins_source=REFERENCE_FILE.read_text(),
         stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
     )
     points = task_points()
     try:
         tasks = [run_hidden_tests(task, probe, points[task]) for task in TASKS]
+        with contextlib.suppress(StudentCodeFailed):  # the scores stand; cells that did not run show no output
+            probe.run_remaining(remaining_cells)
     finally:
         probe.stop()
     return CheckReport(tasks=tasks, cells=sorted(probe.outcomes.values(), key=lambda outcome: outcome.index),

@@ -6,8 +6,10 @@ in a process that never runs student code, and only compares. The probe chooses 
 inputs and parameter values come from the checker.
 
 Protocol: length-prefixed JSON messages on the file descriptors it was given as stdin and
-stdout; arrays travel as base64 (``encode``/``decode``), never as pickles. The student's own
-prints go to a log file, so they cannot garble the channel by accident.
+stdout; arrays travel as base64 (``encode``/``decode``), never as pickles. While a cell runs,
+what it prints and displays is recorded as the cell's outputs, as a kernel would send them:
+that is how each notebook is executed once. The student's prints during the checks go to a
+log file, so they cannot garble the channel by accident.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ import numpy as np
 
 HEADER = struct.Struct("!I")
 MESSAGE_LIMIT = 256 * 2**20
+#: What one cell's outputs may hold: enough for any figure or log a student means to show.
+STREAM_CHARACTERS = 100_000
+DISPLAY_OUTPUTS = 50
+DISPLAY_CHARACTERS = 4 * 2**20
 
 
 class CellTimeout(BaseException):
@@ -97,24 +103,153 @@ def describe_error(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__)[:300]
 
 
+class CellOutputs:
+    """One cell's outputs in nbformat's shape: streams, displays, its result and its error, in order.
+
+    Kept within ``STREAM_CHARACTERS`` per stream and ``DISPLAY_OUTPUTS``/``DISPLAY_CHARACTERS``
+    of displays, so a cell that prints forever fills neither the probe's memory nor the reply.
+    """
+
+    def __init__(self):
+        self.outputs: list[dict] = []
+        self.display_characters = 0
+        self.clear_pending = False
+
+    def _add(self, output: dict) -> None:
+        if self.clear_pending:
+            self.outputs.clear()
+            self.clear_pending = False
+        self.outputs.append(output)
+
+    def stream(self, name: str, text: str) -> None:
+        if not text:
+            return
+        last = self.outputs[-1] if self.outputs and not self.clear_pending else None
+        if last and last["output_type"] == "stream" and last["name"] == name:
+            room = STREAM_CHARACTERS - len(last["text"])
+            last["text"] += text[:max(room, 0)]
+        else:
+            self._add({"output_type": "stream", "name": name, "text": text[:STREAM_CHARACTERS]})
+
+    def display(self, data: dict, metadata: dict | None, display_id: str | None = None,
+                update: bool = False, result_of: int | None = None) -> None:
+        size = sum(len(str(value)) for value in data.values())
+        if update:
+            for output in self.outputs:
+                if display_id is not None and output.get("display_id") == display_id:
+                    self.display_characters += size
+                    output["data"], output["metadata"] = data, metadata or {}
+            return
+        displays = [output for output in self.outputs if output["output_type"] != "stream"]
+        if len(displays) >= DISPLAY_OUTPUTS or self.display_characters + size > DISPLAY_CHARACTERS:
+            return
+        self.display_characters += size
+        output = {"output_type": "display_data", "data": data, "metadata": metadata or {}}
+        if result_of is not None:
+            output.update(output_type="execute_result", execution_count=result_of)
+        if display_id is not None:
+            output["display_id"] = display_id
+        self._add(output)
+
+    def error(self, error: BaseException, traceback: list[str]) -> None:
+        self._add({"output_type": "error", "ename": type(error).__name__, "evalue": str(error)[:1000],
+                   "traceback": [line[:2000] for line in traceback[-100:]]})
+
+    def clear(self, wait: bool = False) -> None:
+        if wait:
+            self.clear_pending = True
+        else:
+            self.outputs.clear()
+
+
+class _RecordedStream:
+    """``sys.stdout`` or ``sys.stderr`` while a cell runs: text goes to the cell's outputs."""
+
+    def __init__(self, name: str, recorder):
+        self.name, self.recorder = name, recorder
+        self.encoding, self.errors = "utf-8", "replace"
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.recorder().stream(self.name, text)
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 class Probe:
     """Holds the student's namespace and the objects built from it, and answers requests."""
 
     def __init__(self):
+        from IPython.core.displaypub import DisplayPublisher
         from IPython.core.interactiveshell import InteractiveShell
 
-        self.shell = InteractiveShell.instance()
+        self.shell = InteractiveShell.instance(colors="NoColor")
         self.namespace = self.shell.user_ns
         self.objects: dict[int, object] = {}
         self.stand_ins: dict[str, dict] = {}
         self.originals: dict[str, object] = {}
+        self.recording: CellOutputs | None = None
+        self.execution_count = 0
+        probe = self
+
+        class RecordingPublisher(DisplayPublisher):
+            def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+                if probe.recording is not None:
+                    display_id = (transient or {}).get("display_id")
+                    probe.recording.display(dict(data), metadata, display_id, update)
+
+            def clear_output(self, wait=False):
+                if probe.recording is not None:
+                    probe.recording.clear(wait)
+
+        self.shell.display_pub = RecordingPublisher(shell=self.shell)
+        hook = self.shell.displayhook
+        hook.write_output_prompt = lambda: None
+        hook.finish_displayhook = lambda: None
+        hook.write_format_data = self._record_result
+        ends_quietly = getattr(hook, "semicolon_at_end_of_expression", lambda cell: cell.rstrip().endswith(";"))
+        hook.quiet = lambda: ends_quietly(self.source)  # a kernel's rule: no result after a final ';'
+        self.source = ""
+        self.shell._showtraceback = self._record_traceback
 
     # -- requests -------------------------------------------------------------------------
-    def run_cell(self, source: str) -> dict:
-        result = self.shell.run_cell(source, store_history=False, silent=True)
+    def run_cell(self, source: str, record: bool = False) -> dict:
+        """Run one cell; with ``record``, as a kernel would: its outputs come back with the answer."""
+        if not record:
+            result = self.shell.run_cell(source, store_history=False, silent=True)
+            error = result.error_before_exec or result.error_in_exec
+            return {"error": describe_error(error) if error else None,
+                    "timed_out": isinstance(error, CellTimeout)}
+        self.execution_count += 1
+        self.recording, self.source = CellOutputs(), source
+        streams = sys.stdout, sys.stderr
+        sys.stdout = _RecordedStream("stdout", lambda: self.recording)
+        sys.stderr = _RecordedStream("stderr", lambda: self.recording)
+        try:
+            result = self.shell.run_cell(source, store_history=False, silent=False)
+        finally:
+            sys.stdout, sys.stderr = streams
+            outputs, self.recording = self.recording.outputs, None
         error = result.error_before_exec or result.error_in_exec
-        return {"error": describe_error(error) if error else None,
-                "timed_out": isinstance(error, CellTimeout)}
+        return {"error": describe_error(error) if error else None, "timed_out": isinstance(error, CellTimeout),
+                "outputs": outputs, "execution_count": self.execution_count}
+
+    def _record_result(self, data: dict, metadata: dict | None = None) -> None:
+        if self.recording is not None:
+            self.recording.display(dict(data), metadata, result_of=self.execution_count)
+
+    def _record_traceback(self, kind, error, traceback: list[str]) -> None:
+        if self.recording is not None:
+            self.recording.error(error, traceback)
 
     def define_stand_ins(self, source: str, stand_ins_by_task: dict) -> dict:
         module = {"__name__": "grading_stand_ins"}

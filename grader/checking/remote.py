@@ -43,12 +43,17 @@ class StudentCodeTimedOut(StudentCodeFailed):
     """The student's code ran past its time limit."""
 
 
+class CellTakenOut(StudentCodeFailed):
+    """A cell hung or ended the probe: it is taken out, and the probe starts again without it."""
+
+
 @dataclass
 class ProbeProcess:
     """A confined Python process that ran the student's cells and answers requests.
 
-    ``command`` starts the probe (the jail launcher included). Cells that end the process or
-    hang are recorded in ``outcomes`` and skipped when the probe is started again.
+    ``command`` starts the probe (the jail launcher included). Each cell's outputs, error, and
+    whether it ended the process or hung, are recorded in ``outcomes``; a cell that ended or hung
+    the probe is skipped when the probe is started again.
     """
 
     command: list[str]
@@ -118,29 +123,49 @@ class ProbeProcess:
             self.process = subprocess.Popen(self.command, cwd=self.workdir, env=self.environment,
                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL, start_new_session=True)
-            newly_stopped = False
             try:
                 self._exchange({"op": "define_stand_ins", "timeout": STAND_INS_SECONDS,
                                 "source": self.stand_ins_source,
                                 "stand_ins_by_task": self.stand_ins_by_task}, STAND_INS_SECONDS)
-                for index, source in self.cells:
-                    outcome = self.outcomes.setdefault(index, CellOutcome(index))
-                    if outcome.stopped:
-                        continue
-                    try:
-                        reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds,
-                                                "source": source}, self.cell_seconds + KILL_GRACE_SECONDS)
-                    except StudentCodeFailed as failure:  # hung or ended the probe: what it
-                        outcome.stopped, newly_stopped = str(failure), True  # defined must not count
-                        raise
-                    outcome.error = reply.get("error")
+                self._run_cells(self.cells)
                 if self.task:
                     self._exchange({"op": "use_stand_ins", "timeout": self.request_seconds, "task": self.task},
                                    self.request_seconds + KILL_GRACE_SECONDS)
                 return
-            except StudentCodeFailed:
-                if not newly_stopped:
-                    raise  # not a cell's fault: taking cells out would not help
+            except CellTakenOut:
+                continue  # start again without it
+
+    def _run_cells(self, cells: list[tuple[int, str]]) -> None:
+        """Run ``cells`` as a kernel would, recording each one's outputs; CellTakenOut if one hangs or ends the probe."""
+        for index, source in cells:
+            outcome = self.outcomes.setdefault(index, CellOutcome(index))
+            if outcome.stopped:
+                continue
+            try:
+                reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds, "source": source,
+                                        "record": True}, self.cell_seconds + KILL_GRACE_SECONDS)
+            except StudentCodeFailed as failure:  # what it defined must not count
+                outcome.stopped, outcome.outputs = str(failure), []
+                raise CellTakenOut(str(failure)) from failure
+            outcome.error = reply.get("error")
+            outcome.outputs = reply.get("outputs") if isinstance(reply.get("outputs"), list) else []
+            outcome.execution_count = reply.get("execution_count")
+
+    def run_remaining(self, cells: list[tuple[int, str]]) -> None:
+        """After the checks, the cells after the tasks, on the student's own definitions: their outputs
+        complete the notebook. The checks saw the namespace as the last task's test cell left it."""
+        self.task, self.out_of_time = None, None
+        self.cells = [*self.cells, *cells]
+        try:
+            if self.process is None or self.process.poll() is not None:
+                self.start()
+                return
+            for op in ("forget", "use_stand_ins"):
+                self._exchange({"op": op, "timeout": self.request_seconds, "task": None} if op == "use_stand_ins"
+                               else {"op": op, "timeout": self.request_seconds}, self.request_seconds + KILL_GRACE_SECONDS)
+            self._run_cells(cells)
+        except CellTakenOut:
+            self.start()
 
     @contextlib.contextmanager
     def diagnosis(self):

@@ -59,6 +59,38 @@ def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = Non
     return output
 
 
+def nbgrader_here(course_root: Path, command: str, student_id: str, settings: dict | None = None) -> None:
+    """``nbgrader COMMAND ASSIGNMENT --student STUDENT --force`` for one student, in this process.
+
+    For a warm worker (``grader.warm_process``) that imported nbgrader once: no interpreter to
+    start. Its log stays out of the terminal; a failure raises NbgraderError with it.
+    """
+    import logging
+    import warnings
+
+    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+    from traitlets.config import Config, PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    config.merge(Config(settings or {}))
+    coursedir = CourseDirectory(config=config, root=str(course_root))
+    coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, student_id
+    log = logging.getLogger(f"grader.nbgrader.{command}")
+    log.propagate, log.level = False, logging.INFO
+    converter = {"autograde": Autograde, "generate_feedback": GenerateFeedback}[command]
+    app = converter(coursedir=coursedir, config=config, log=log)
+    app.force = True
+    if command == "autograde":
+        app.create_student = True
+    with warnings.catch_warnings():  # nbgrader's SQLAlchemy warnings say nothing to an instructor
+        warnings.simplefilter("ignore")
+        result = capture_log(app)
+    if not result["success"]:
+        raise NbgraderError(f"nbgrader {command} failed:\n{result.get('log', '')}\n{result.get('error', '')}")
+
+
 def create_course(course_root: Path, solution: Path = SOLUTION_NOTEBOOK) -> Path:
     """Lay out a course in ``course_root`` with the solution as its source; return the root."""
     course_root.mkdir(parents=True, exist_ok=True)

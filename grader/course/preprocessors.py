@@ -6,10 +6,11 @@ does for one submission, with the same step functions (``grader.autograde``):
 
 * ``NormaliseSubmission`` (first of the sanitising steps): the submitted file, read as JSON, is
   rebuilt on the release's skeleton, repairs noted;
-* ``CheckHiddenTests`` (first of the autograding steps): the hidden checks score every task
-  against a confined probe; cells that hung or ended the probe are taken out of the notebook;
-* ``ConfinedExecute``: nbgrader runs the notebook in a confined kernel (``grader.confinement.jail``) with
-  its own cgroups and scratch tmpfs, whatever kernel the student's editor named;
+* ``CheckHiddenTests`` (first of the autograding steps, in place of nbgrader's ``Execute``): the
+  notebook runs once, in a confined probe (``grader.confinement.jail``) with its own cgroups and
+  scratch tmpfs, in a warm process of its own (``grader.warm_process``); the hidden checks score
+  every task against it, and its recorded outputs become the notebook's. Cells that hung or ended
+  the probe are taken out with a note;
 * ``RecordCheckScores`` (after nbgrader's ``SaveAutoGrades``): the checker's scores replace what
   the visible tests earned; manual scores, comments and extra credit stay.
 
@@ -24,19 +25,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from grader.confinement.cgroups import SubmissionGroups
 from grader.confinement.policy import prepare_kit
 from grader.confinement.scratch import make_scratch, remove_special_files, remove_stale_scratch, remove_tree, submission_scratch
-from grader.course.normalise import take_out_cells
+from grader.course.probe_outputs import with_probe_outputs
 from grader.course.setup import SHIPPED_BESIDE_THE_NOTEBOOK
 from grader.course.submissions import Submission
 from grader.limits import DEFAULT_LIMITS, GradingLimits
@@ -46,14 +43,10 @@ from grader.submission import (
     STUDENT_REPORT_NAME,
     Grading,
     StopGrading,
-    check_step,
-    kernel_layers,
+    check_in_warm_process,
     normalise_step,
     note_disk_limit,
-    prepare_kernel,
-    watch_disk,
 )
-from unet_kit.assignment import GRADING_KERNEL_NAME
 
 #: In the course directory: one folder per student and assignment with the kit's report and work files.
 WORK_FOLDER = ".unet-grading"
@@ -177,37 +170,14 @@ class NormaliseSubmission(_KitStep, Preprocessor):
 
 
 class CheckHiddenTests(_KitStep, Preprocessor):
-    """Every task's hidden checks against a confined probe; cells that hung or ended it are taken out."""
+    """The one execution: the probe runs the notebook, the hidden checks score every task against
+    it, and its outputs become the notebook's (``grader.course.probe_outputs``)."""
 
     enabled = Bool(True, help="nbconvert runs preprocessors only when enabled").tag(config=True)
 
     def preprocess(self, nb, resources):
-        grading, checked = self.run_step(resources, check_step, notebook=nb)
-        stopped = {cell.index: cell.stopped for cell in checked.cells if cell.stopped}
-        return take_out_cells(nb, stopped), resources
-
-
-class ConfinedExecute(_KitStep, Execute):
-    """nbgrader's ``Execute`` in the kit's confined kernel: its own cgroups, scratch tmpfs and sockets."""
-
-    def preprocess(self, nb, resources, km=None):
-        def execute(grading: Grading):
-            home, runtime, layers_file = prepare_kernel(grading)
-            manager = AsyncKernelManager(
-                kernel_name=GRADING_KERNEL_NAME, transport="ipc", ip=str(runtime / "kernel"),
-                connection_file=str(runtime / "kernel.json"),
-                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(grading.course_root / "jupyter" / "kernels")]))
-            try:
-                with watch_disk(grading, home):
-                    return Execute.preprocess(self, nb, resources, km=manager)
-            finally:
-                if manager.has_kernel:
-                    run_sync(manager.shutdown_kernel)(now=True)
-                grading.groups.end_every_process()
-                grading.report.confinement.append(kernel_layers(layers_file))
-
-        _, executed = self.run_step(resources, execute)
-        return executed
+        grading, checked = self.run_step(resources, check_in_warm_process, notebook=nb)
+        return with_probe_outputs(nb, checked.cells), resources
 
 
 class RecordCheckScores(Preprocessor):

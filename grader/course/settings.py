@@ -2,17 +2,16 @@
 
 ``configure_course`` is what an instructor's course (``python -m grader course``) loads from
 its ``nbgrader_config.py``: nbgrader's own ``autograde`` then normalises each submission,
-runs the hidden checks against a confined probe, runs the notebook in a confined kernel and
-records the checker's scores (``grader.course.preprocessors``); ``generate_feedback`` writes
-the kit's page. ``configure_batch_course`` is the same minus the checks, for the private
-course copies of ``python -m grader autograde``, which runs the checker itself.
+runs it once in a confined probe that the hidden checks question and whose outputs become
+the notebook's, and records the checker's scores (``grader.course.preprocessors``);
+``generate_feedback`` writes the kit's page. ``configure_batch_course`` is for the private
+course copies of ``python -m grader autograde``, which runs the checker itself and hands
+nbgrader a notebook that already holds the probe's outputs: there, nbgrader executes nothing.
 """
 
 from __future__ import annotations
 
 from grader.entry_points import feedback_preprocessor, preprocessor
-from grader.limits import DEFAULT_LIMITS, GradingLimits
-from unet_kit.assignment import GRADING_KERNEL_NAME
 
 FEEDBACK_PREPROCESSORS = [
     "nbgrader.preprocessors.GetGrades",
@@ -31,10 +30,10 @@ SANITIZE_PREPROCESSORS = [
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-#: nbgrader's autograding steps around the kit's: hidden checks first, the checker's scores after nbgrader's own.
+#: nbgrader's autograding steps around the kit's: the hidden checks (and the one execution) first,
+#: the checker's scores after nbgrader's own. No ``Execute``: the probe ran the notebook.
 AUTOGRADE_PREPROCESSORS = [
     preprocessor("CheckHiddenTests"),
-    preprocessor("ConfinedExecute"),
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -45,24 +44,23 @@ AUTOGRADE_PREPROCESSORS = [
 ]
 
 
-def _common(c, limits: GradingLimits) -> None:
+def _common(c) -> None:
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", ".*"]
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-    c.Execute.interrupt_on_timeout = True
-    c.Execute.timeout = int(limits.kernel_cell_seconds)
-    # The confined kernel has no network, not even a loopback: it talks ZeroMQ over Unix sockets.
-    c.KernelManager.transport = "ipc"
     # Feedback shows the checker's results and notes, never hidden test code.
     c.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
 
 
 def configure_batch_course(c) -> None:
-    """A private course copy of ``python -m grader autograde``: it writes the confined kernel's
-    spec for each submission (``grader.confinement.jail``), whatever kernel the student's editor named."""
-    _common(c, DEFAULT_LIMITS)
+    """A private course copy of ``python -m grader autograde``: the submitted notebook already holds
+    the probe's outputs (``grader.course.probe_outputs``), so nbgrader neither clears nor executes it."""
+    _common(c)
     c.CourseDirectory.course_id = "unet-isbi2012"
-    c.Execute.kernel_name = GRADING_KERNEL_NAME
+    c.Autograde.sanitize_preprocessors = [step for step in SANITIZE_PREPROCESSORS[1:]
+                                          if step != "nbgrader.preprocessors.ClearOutput"]
+    c.Autograde.autograde_preprocessors = [step for step in AUTOGRADE_PREPROCESSORS
+                                           if step.startswith("nbgrader.") or step.startswith("nbconvert.")]
 
 
 def configure_course(c) -> None:
@@ -70,7 +68,6 @@ def configure_course(c) -> None:
 
     Limits come from ``c.GradingLimits`` (``grader.limits``: ``c.GradingLimits.memory_gb = 4``).
     """
-    limits = GradingLimits(**dict(c.GradingLimits)) if "GradingLimits" in c else DEFAULT_LIMITS
-    _common(c, limits)
+    _common(c)
     c.Autograde.sanitize_preprocessors = list(SANITIZE_PREPROCESSORS)
     c.Autograde.autograde_preprocessors = list(AUTOGRADE_PREPROCESSORS)
