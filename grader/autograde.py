@@ -28,6 +28,7 @@ from grader.reporting.batch_files import write_batch_report, write_grades
 from grader.reporting.class_report import write_class_files
 from grader.reporting.gradebook import default_gradebook_url, record_class_gradebook
 from grader.submission import grade_safely, last_error_line
+from grader.warm_process import warm_up
 
 
 class ClassGradebookError(RuntimeError):
@@ -65,6 +66,8 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
     output.mkdir(parents=True, exist_ok=True)
     for stale in ("feedback", "students"):
         shutil.rmtree(output / stale, ignore_errors=True)
+    if not scheduler:
+        warm_up()  # the warm processes' imports run while nbgrader prepares the course
     template = prepare_course(output / "course")
     if scheduler:
         reports += grade_on_cluster(submissions, output, scheduler, limits, progress)

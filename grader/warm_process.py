@@ -37,6 +37,15 @@ def _context():
     return context
 
 
+def warm_up() -> None:
+    """Start the forkserver now: its imports then run while the caller prepares the course."""
+    if not multiprocessing.current_process().daemon:
+        from multiprocessing import forkserver
+
+        _context()
+        forkserver.ensure_running()
+
+
 def _answer(connection, function: Callable, arguments: tuple) -> None:
     """In the child: run the work and send back its result, or the error it raised."""
     import torch

@@ -63,11 +63,10 @@ def test_disk_limit_reaches_the_jail_as_a_tmpfs_over_the_only_writable_folder(tm
 
     limits = GradingLimits(disk_mb=64, disk_files=99)
     policy = grading_policy(tmp_path / "home", tmp_path / "kit", hidden=[], limits=limits, stage="probe",
-                            layers_file=tmp_path / "layers.json", sockets_only=[tmp_path / "runtime"])
+                            layers_file=tmp_path / "layers.json")
     home = str(tmp_path / "home")
     assert (policy.disk_bytes, policy.disk_files) == (64 * 2**20, 99)
     assert policy.writable == policy.scratch == [home] and policy.workdir == home
-    assert policy.sockets_only == [str(tmp_path / "runtime")]
 
 
 def test_unreadable_layers_file_means_unknown_layers(tmp_path):

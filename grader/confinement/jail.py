@@ -1,7 +1,7 @@
 """Confine a process that runs student code: namespaces, cgroups, Landlock, resource limits.
 
-Student code runs in two places, the probe (``grader.checking.probe``) and nbgrader's kernel. Both
-start through this module, which confines itself and then runs the real program, so
+Student code runs in one place, the probe (``grader.checking.probe``), which runs each notebook
+once. It starts through this module, which confines itself and then runs the real program, so
 everything the student's code starts inherits the confinement:
 
 * **cgroups**: it joins the submission's pids and memory cgroups (``grader.confinement.cgroups``), so a
@@ -20,8 +20,7 @@ everything the student's code starts inherits the confinement:
 * **Landlock** (Linux 5.13+, unprivileged): the process may read the whole filesystem except
   the folders that hold the repository, the submissions and the grading output, with the
   exceptions it needs (the helper package, the data, the virtual environment); it may write
-  only to its own folders, and in the kernel's connection folder make only sockets; (ABI 4+)
-  it may neither bind nor connect a TCP socket; (ABI 6+) it
+  only to its own folders; (ABI 4+) it may neither bind nor connect a TCP socket; (ABI 6+) it
   may not signal processes or reach abstract Unix sockets outside the jail;
 * **resource limits** per process: address space, file size, no core dumps;
 * **environment**: exactly the variables of the policy, none of the grader's own.
@@ -58,12 +57,9 @@ _BIND_TCP, _CONNECT_TCP = 1 << 0, 1 << 1
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 _WRITE_DIRECTORY = sum(1 << bit for bit in range(4, 13))  # remove, make dir/file/socket/fifo/device/link
-_REMOVE_FILE, _MAKE_SOCKET = 1 << 5, 1 << 9
 _REFER, _TRUNCATE = 1 << 13, 1 << 14  # ABI 2 and ABI 3
 READ = EXECUTE | READ_FILE | READ_DIR
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | _TRUNCATE
-#: In a folder of sockets (the kernel's ZeroMQ endpoints): read, bind a socket, remove it; no file, no link.
-SOCKETS_ONLY = READ | _MAKE_SOCKET | _REMOVE_FILE
 
 _CLONE_NEWNS, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -78,7 +74,6 @@ class Policy:
     hidden: list[str]                                  # unreadable folders (repository, submissions, output)
     readable: list[str] = field(default_factory=list)  # exceptions inside the hidden folders
     writable: list[str] = field(default_factory=list)  # read and write, e.g. the scratch folder
-    sockets_only: list[str] = field(default_factory=list)  # may bind sockets here, write nothing else
     scratch: list[str] = field(default_factory=list)  # writable folders that get a tmpfs of their own
     workdir: str | None = None  # the program starts here (after the tmpfs is mounted over it)
     disk_bytes: int = DEFAULT_LIMITS.disk_bytes  # size of each scratch tmpfs
@@ -203,8 +198,6 @@ def restrict_with_landlock(policy: Policy, layers: Confinement) -> None:
             _add_rule(ruleset, Path(path), READ, handled)
         for path in policy.writable:
             _add_rule(ruleset, Path(path), handled, handled)
-        for path in policy.sockets_only:
-            _add_rule(ruleset, Path(path), SOCKETS_ONLY, handled)
         _add_rule(ruleset, Path("/dev/null"), READ_FILE | WRITE_FILE, handled)
         _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
         _check(libc.syscall(_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")

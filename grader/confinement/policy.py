@@ -1,8 +1,8 @@
 """Where confined student code lives: the kit it may import, its home folder, its policy.
 
-Shared by the probe (``grader.checking.check``) and nbgrader's kernel (``grader.autograde``), so both
-see the same world: the helper package and the data, a private writable home, and nothing of
-the repository (hidden tests, oracles, solution), the other submissions or the grades.
+The probe (``grader.checking.check``) sees the helper package and the data, a private writable
+home, and nothing of the repository (hidden tests, oracles, solution), the other submissions
+or the grades.
 """
 
 from __future__ import annotations
@@ -56,13 +56,12 @@ def confined_environment(home: Path, kit: Path) -> dict[str, str]:
 
 
 def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLimits, stage: str,
-                   layers_file: Path, sockets_only: list[Path] = (), cgroups: list[Path] = ()) -> Policy:
+                   layers_file: Path, cgroups: list[Path] = ()) -> Policy:
     """Read everything but ``hidden`` and the repository (bar the kit); write only ``home``.
 
     ``home`` is the program's working folder, ``HOME`` and ``TMPDIR`` at once, and the jail
     mounts a tmpfs of ``limits.disk_mb`` over it: student code writes nowhere else, and its
-    files end with the jail (``grader.confinement.scratch``). In ``sockets_only`` it may bind the kernel's
-    sockets and nothing more. ``layers_file`` receives the layers that held
+    files end with the jail (``grader.confinement.scratch``). ``layers_file`` receives the layers that held
     (``grader.report.Confinement``); it must lie in a hidden folder, where the student's code
     cannot rewrite it.
     """
@@ -75,7 +74,6 @@ def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLim
         hidden=[str(REPOSITORY_ROOT), *(str(Path(p).resolve()) for p in hidden)],
         readable=[str(p) for p in readable],
         writable=[str(home)],
-        sockets_only=[str(p) for p in sockets_only],
         scratch=[str(home)],
         workdir=str(home),
         disk_bytes=limits.disk_bytes,

@@ -59,16 +59,17 @@ def run_nbgrader(course_root: Path, *arguments: str, timeout: float | None = Non
     return output
 
 
-def nbgrader_here(course_root: Path, command: str, student_id: str, settings: dict | None = None) -> None:
-    """``nbgrader COMMAND ASSIGNMENT --student STUDENT --force`` for one student, in this process.
+def nbgrader_here(course_root: Path, command: str, student_id: str | None = None,
+                  settings: dict | None = None) -> None:
+    """``nbgrader COMMAND ASSIGNMENT [--student STUDENT] --force`` in this process, with the course's config.
 
-    For a warm worker (``grader.warm_process``) that imported nbgrader once: no interpreter to
-    start. Its log stays out of the terminal; a failure raises NbgraderError with it.
+    No interpreter to start and nbgrader imported once: in a warm worker (``grader.warm_process``)
+    or the batch itself. Its log stays out of the terminal; a failure raises NbgraderError with it.
     """
     import logging
     import warnings
 
-    from nbgrader.converters import Autograde, GenerateFeedback
+    from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
     from traitlets.config import Config, PyFileConfigLoader
@@ -76,10 +77,13 @@ def nbgrader_here(course_root: Path, command: str, student_id: str, settings: di
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     config.merge(Config(settings or {}))
     coursedir = CourseDirectory(config=config, root=str(course_root))
-    coursedir.assignment_id, coursedir.student_id = ASSIGNMENT, student_id
+    coursedir.assignment_id = ASSIGNMENT
+    if student_id is not None:
+        coursedir.student_id = student_id
     log = logging.getLogger(f"grader.nbgrader.{command}")
     log.propagate, log.level = False, logging.INFO
-    converter = {"autograde": Autograde, "generate_feedback": GenerateFeedback}[command]
+    converter = {"autograde": Autograde, "generate_feedback": GenerateFeedback,
+                 "generate_assignment": GenerateAssignment}[command]
     app = converter(coursedir=coursedir, config=config, log=log)
     app.force = True
     if command == "autograde":
@@ -103,7 +107,7 @@ def create_course(course_root: Path, solution: Path = SOLUTION_NOTEBOOK) -> Path
 
 def generate_assignment(course_root: Path) -> Path:
     """Run ``nbgrader generate_assignment`` and return the released student notebook."""
-    run_nbgrader(course_root, "generate_assignment", ASSIGNMENT, "--force")
+    nbgrader_here(course_root, "generate_assignment")
     return course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
 
 

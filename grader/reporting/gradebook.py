@@ -16,7 +16,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 from nbgrader.utils import parse_utc
 
-from grader.course.course_directory import run_nbgrader
+from grader.course.course_directory import nbgrader_here
 from grader.report import SubmissionReport
 from unet_kit.assignment import ASSIGNMENT, NOTEBOOK_NAME, grade_id_of_test_cell
 
@@ -44,7 +44,7 @@ def prepare_class_gradebook(url: str, course: Path) -> None:
     if new_file is not None and not new_file.exists():
         shutil.copyfile(course / GRADEBOOK_NAME, new_file)
         return
-    run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={url}")
+    nbgrader_here(course, "generate_assignment", settings={"CourseDirectory": {"db_url": url}})
 
 
 def _sqlite_file(url: str) -> Path | None:
