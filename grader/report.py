@@ -103,7 +103,7 @@ class CellOutcome:
 class Confinement:
     """The layers that held around one confined process (``grader.confinement.jail``), as it applied them."""
 
-    stage: str = ""  # "probe" or "kernel"
+    stage: str = ""  # "probe": the one confined run of a notebook
     landlock_abi: int = 0
     landlock_tcp: bool = False
     network_namespace: bool = False

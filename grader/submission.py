@@ -4,17 +4,21 @@ Each submission goes through four steps, in its own copy of the course directory
 gradebook) and its own cgroups (``grader.confinement.cgroups``), so one broken notebook cannot stop the
 batch or touch another student's results:
 
-1. ``normalise``: the notebook is read as JSON and rebuilt on the release's skeleton (repairs noted);
-2. ``check``: every task is scored in a clean process against a confined probe that runs
-   the student's cells; cells that hang or end the process are noted and taken out;
-3. ``autograde``: nbgrader runs the notebook in a confined kernel (``grader.confinement.jail``) for the
-   visible tests' output, then the gradebook receives the checker's scores;
+1. ``normalise``: the notebook is read as JSON and rebuilt on the release's skeleton (repairs
+   noted), in the batch's own process: it runs no code, and a file that is no notebook stops here;
+2. ``check``: the notebook is executed once, in a confined probe that records every cell's
+   outputs, and every task is scored against it; cells that hang or end the probe are noted and
+   taken out;
+3. ``autograde``: nbgrader grades the notebook as the probe ran it (it executes nothing), then
+   the gradebook receives the checker's scores;
 4. ``feedback``: nbgrader writes the feedback, with the hidden checks' results and the notes.
 
-Each step adds to the submission's ``SubmissionReport`` or says why grading stops there.
-Course directories live inside the output folder and are rebuilt on every run, which makes
-re-runs idempotent. Student code writes only to the submission's scratch folder
-(``grader.confinement.scratch``), deleted when its grading ends: nothing it wrote reaches the results.
+Steps 2 to 4 run in one warm process per submission (``grader.warm_process``), killed with
+everything it started when the submission runs past ``--submission-seconds``. Each step adds
+to the submission's ``SubmissionReport`` or says why grading stops there. Course directories
+live inside the output folder and are rebuilt on every run, which makes re-runs idempotent.
+Student code writes only to the submission's scratch folder (``grader.confinement.scratch``),
+deleted when its grading ends: nothing it wrote reaches the results.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from grader.checking.check import check_notebook, probe_cells
 from grader.confinement.cgroups import SubmissionGroups
 from grader.confinement.scratch import (
     DiskWatchdog,
@@ -67,7 +70,7 @@ class Grading:
     limits: GradingLimits
     groups: SubmissionGroups
     report: SubmissionReport
-    scratch: Path  # everything student code may write lives here (probe/, kernel/, runtime/)
+    scratch: Path  # everything student code may write lives here (probe/)
     notebook: nbformat.NotebookNode | None = None
     disk_limit_hit: bool = False
     release: Path | None = None  # the release notebook, when not in ``course_root``'s release folder
@@ -107,6 +110,8 @@ def normalise_step(grading: Grading) -> None:
 def check_step(grading: Grading) -> CheckReport:
     """Run the notebook once in the confined probe and score every task against it, in this process
     (a warm one: ``grader.warm_process``); note how each cell ran."""
+    from grader.checking.check import check_notebook, probe_cells  # torch and pytest: the warm processes' imports
+
     workdir = grading.course_root / "check"
     workdir.mkdir(parents=True, exist_ok=True)
     scratch = grading.scratch / "probe"
@@ -191,14 +196,13 @@ def feedback_step(grading: Grading) -> None:
         raise StopGrading("no feedback: nbgrader could not write it") from error
 
 
-def grade_one(grading: Grading) -> SubmissionReport:
-    """Normalise, check, autograde, feedback; see the module docstring.
+def grade_normalised(grading: Grading) -> SubmissionReport:
+    """Check, autograde, feedback, once ``normalise_step`` has read the notebook; see the module docstring.
 
     A stop before the checker's scores leaves the submission ungraded with the reason; a stop
     after them keeps the scores and notes why there is no feedback.
     """
     try:
-        normalise_step(grading)
         checked = check_step(grading)
     except StopGrading as stop:
         grading.report.tasks, grading.report.problem = [], str(stop)
@@ -225,7 +229,7 @@ def watch_disk(grading: Grading, scratch: Path):
 
 
 def note_disk_limit(grading: Grading) -> None:
-    """One note when the code filled its scratch folder, in the probe or the kernel."""
+    """One note when the code filled its scratch folder, in the probe."""
     if grading.disk_limit_hit or any(layers.disk_limit_reached for layers in grading.report.confinement):
         note = (f"your code hit the disk limit: it may keep {grading.limits.disk_mb:g} MB "
                 f"(and {grading.limits.disk_files:g} files) in its working folder; what it wrote was deleted "
@@ -245,7 +249,7 @@ def last_error_line(output: str) -> str:
 
 
 def record_scores(course_root: Path, report: SubmissionReport) -> None:
-    """Put the checker's scores into this student's gradebook, over what the kernel's test cells earned."""
+    """Put the checker's scores into this student's gradebook, over what the visible tests earned."""
     with Gradebook(f"sqlite:///{course_root / GRADEBOOK_NAME}") as gradebook:
         set_task_scores(gradebook, report)
 
@@ -263,10 +267,15 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
                               processes=limits.processes, memory_bytes=limits.memory_bytes)
     scratch = submission_scratch(scratch_root)
+    grading = Grading(submission, output / "students" / submission.student_id, output, kit, hide, limits,
+                      groups, report, scratch, release=template / "release" / ASSIGNMENT / NOTEBOOK_NAME)
     try:
+        try:
+            normalise_step(grading)  # never runs code: a file that is no notebook starts no process
+        except StopGrading as stop:
+            report.problem = str(stop)
+            return report
         with groups:
-            grading = Grading(submission, output / "students" / submission.student_id, output, kit, hide, limits,
-                              groups, report, scratch)
             return run_in_warm_process(grade_in_course_copy, (grading, template), limits.submission_seconds)
     except WorkTimedOut:
         return SubmissionReport(submission.student_id, notes=report.notes, timestamp=report.timestamp,
@@ -280,6 +289,6 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
 
 
 def grade_in_course_copy(grading: Grading, template: Path) -> SubmissionReport:
-    """In the warm process: this student's copy of the prepared course, then the four steps."""
+    """In the warm process: this student's copy of the prepared course, then the steps after normalise."""
     student_course(template, grading.output, grading.student_id)
-    return grade_one(grading)
+    return grade_normalised(grading)

@@ -42,3 +42,10 @@ def test_a_regrade_keeps_manual_comments_extra_credit_and_the_timestamp(tmp_path
         assert submission.timestamp.isoformat().startswith("2026-12-01T10:00:00")
         assert submission.score == pytest.approx(16.0)
         assert len(gradebook.find_student("bob").submissions) == 1
+
+
+def test_the_schema_head_read_from_nbgraders_migration_files_is_the_one_alembic_names():
+    """New gradebooks are stamped from the files, not by starting the ``alembic`` program: the same head."""
+    from grader.course.course_directory import gradebook_schema_head, nbgraders_own_schema_head
+
+    assert gradebook_schema_head() == nbgraders_own_schema_head()

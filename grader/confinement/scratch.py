@@ -1,7 +1,7 @@
 """Scratch folders: where student code writes, what the grader keeps, and the clean-up after a crash.
 
 Student code writes only to its submission's scratch folder (its home and working folder, in
-the probe and in nbgrader's kernel). The jail mounts a tmpfs of ``--disk-mb`` over it, so the
+the probe). The jail mounts a tmpfs of ``--disk-mb`` over it, so the
 files live in memory and vanish with the jail; where the kernel refuses the mount, a watchdog
 here measures the folder and stops the submission at the limit. Nothing in a scratch folder
 is ever copied into the results: the grader deletes the whole folder when the submission is
@@ -36,7 +36,7 @@ def make_scratch(kind: str, parent: Path | None = None) -> Path:
 
 
 def submission_scratch(root: Path) -> Path:
-    """One submission's scratch folder inside a scratch root, named short: the kernel's socket paths lie inside."""
+    """One submission's scratch folder inside a scratch root, named short: paths inside stay short."""
     return Path(tempfile.mkdtemp(prefix="s-", dir=root))
 
 

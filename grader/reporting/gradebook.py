@@ -82,7 +82,7 @@ def _parsed(timestamp: str | None):
 
 def set_task_scores(gradebook: Gradebook, report: SubmissionReport, assignment: str = ASSIGNMENT,
                     notebook: str = NOTEBOOK_NAME.removesuffix(".ipynb")) -> None:
-    """Each task's score from the checker as the auto score of its test cell, over what the kernel earned.
+    """Each task's score from the checker as the auto score of its test cell, over what the visible tests earned.
 
     A score the checker gave needs no manual grading, unless a grader already set one by hand
     (nbgrader's own rule: then formgrader asks them to look again). Manual scores, comments and
