@@ -152,6 +152,17 @@ def test_a_cell_that_hangs_is_taken_out_and_the_others_run_without_it(start_prob
     assert probe.outcomes[0].stopped is None and probe.process.poll() is None
 
 
+def test_a_cell_after_the_tasks_that_hangs_is_interrupted_in_place_like_a_kernels(start_probe):
+    probe = start_probe([(0, "x = 1")], cell_seconds=HANGING_CELL_SECONDS)
+    pid = probe.process.pid
+    probe.run_remaining([(1, "print('started')\nwhile True:\n    pass"), (2, "print('x is', x)")])
+    assert probe.outcomes[1].stopped is None
+    assert probe.outcomes[1].error == f"it ran longer than {HANGING_CELL_SECONDS:g} s and was stopped"
+    assert [o["output_type"] for o in probe.outcomes[1].outputs] == ["stream", "error"]
+    assert probe.outcomes[2].outputs == [{"output_type": "stream", "name": "stdout", "text": "x is 1\n"}]
+    assert probe.process.pid == pid  # the same probe: nothing was run again
+
+
 def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it(start_probe):
     probe = start_probe([(0, "x = 1"), (1, "import os\nos._exit(3)"), (2, "raise RuntimeError('after the exit')")])
     assert probe.outcomes[1].stopped == "it ended the Python process (exit code 3)"

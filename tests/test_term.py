@@ -67,7 +67,8 @@ def cluster(tmp_path):
         yield running
 
 
-MIXED_BATCH = ["solution", "blank", "crop_not_centred", "expanding_nearest_upsampling", "hang_in_forward"]
+#: One of each kind: full marks, nothing, two mistakes and a cell that hangs (one time-out, on a worker).
+MIXED_BATCH = ["solution", "blank", "crop_not_centred", "expanding_nearest_upsampling", "infinite_loop"]
 
 
 def test_a_dask_cluster_grades_exactly_as_this_machine_does(graded_batch, cluster, tmp_path):

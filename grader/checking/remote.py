@@ -65,6 +65,7 @@ class ProbeProcess:
     cell_seconds: float = GradingLimits.cell_seconds
     request_seconds: float = GradingLimits.check_seconds
     outcomes: dict[int, CellOutcome] = field(default_factory=dict)
+    interruptible: set[int] = field(default_factory=set)  # cells after the tasks: a time-out interrupts them
     task: str | None = None
     out_of_time: str | None = None
     diagnosing: bool = False
@@ -91,7 +92,12 @@ class ProbeProcess:
             raise StudentCodeFailed(reply["error"])
         return reply
 
-    def _exchange(self, message: dict, deadline: float) -> dict:
+    def _exchange(self, message: dict, deadline: float, interrupted_is_an_answer: bool = False) -> dict:
+        """Send one message and wait for its reply; StudentCodeFailed when the probe hung or ended.
+
+        A request the probe interrupted itself (it lives on) is a StudentCodeTimedOut too, unless
+        ``interrupted_is_an_answer``: then its reply, error and outputs included, comes back.
+        """
         answer: dict = {}
 
         def talk():
@@ -111,7 +117,7 @@ class ProbeProcess:
         if not isinstance(reply, dict):
             code = self.stop()
             raise StudentCodeFailed(f"it ended the Python process (exit code {code})")
-        if reply.get("timed_out"):  # interrupted inside the probe, which lives on
+        if reply.get("timed_out") and not interrupted_is_an_answer:  # interrupted inside the probe, which lives on
             raise StudentCodeTimedOut(reply["error"])
         return reply
 
@@ -136,14 +142,19 @@ class ProbeProcess:
                 continue  # start again without it
 
     def _run_cells(self, cells: list[tuple[int, str]]) -> None:
-        """Run ``cells`` as a kernel would, recording each one's outputs; CellTakenOut if one hangs or ends the probe."""
+        """Run ``cells`` as a kernel would, recording each one's outputs; CellTakenOut if one hangs or ends the probe.
+
+        A cell in ``interruptible`` that the probe interrupted at its time limit keeps its outputs
+        and error, and the next cell runs, as in a kernel that was interrupted.
+        """
         for index, source in cells:
             outcome = self.outcomes.setdefault(index, CellOutcome(index))
             if outcome.stopped:
                 continue
             try:
                 reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds, "source": source,
-                                        "record": True}, self.cell_seconds + KILL_GRACE_SECONDS)
+                                        "record": True}, self.cell_seconds + KILL_GRACE_SECONDS,
+                                       interrupted_is_an_answer=index in self.interruptible)
             except StudentCodeFailed as failure:  # what it defined must not count
                 outcome.stopped, outcome.outputs = str(failure), []
                 raise CellTakenOut(str(failure)) from failure
@@ -153,9 +164,14 @@ class ProbeProcess:
 
     def run_remaining(self, cells: list[tuple[int, str]]) -> None:
         """After the checks, the cells after the tasks, on the student's own definitions: their outputs
-        complete the notebook. The checks saw the namespace as the last task's test cell left it."""
+        complete the notebook. The checks saw the namespace as the last task's test cell left it.
+
+        These cells earn nothing, so one that runs past its time is interrupted, not taken out:
+        its outputs end with the interruption and the next cell runs in the same probe.
+        """
         self.task, self.out_of_time = None, None
         self.cells = [*self.cells, *cells]
+        self.interruptible.update(index for index, _ in cells)
         try:
             if self.process is None or self.process.poll() is not None:
                 self.start()
