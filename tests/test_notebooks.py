@@ -25,7 +25,12 @@ CHALLENGE_LINE = re.compile(r"V_Rand ([0-9.]+) \(at ([0-9.]+)\), V_Info ([0-9.]+
 
 @pytest.fixture(scope="module")
 def executed_solution(tmp_path_factory):
-    """The solution notebook executed top to bottom with the smoke budget."""
+    """The solution notebook executed top to bottom with the smoke budget.
+
+    About 80 s on 2 cores, once per run: the only place the whole lesson runs in a real kernel
+    and a U-Net is trained (300 steps) from the notebook's own cells; every test in this module
+    reads this one run.
+    """
     output = tmp_path_factory.mktemp("executed") / "UNet_Assignment.ipynb"
     papermill.execute_notebook(
         str(SOLUTION_NOTEBOOK), str(output), parameters={"BUDGET": "smoke"},

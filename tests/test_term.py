@@ -72,6 +72,11 @@ MIXED_BATCH = ["solution", "blank", "crop_not_centred", "expanding_nearest_upsam
 
 
 def test_a_dask_cluster_grades_exactly_as_this_machine_does(graded_batch, cluster, tmp_path):
+    """A real scheduler and two workers grade one submission of each kind, a hanging one included.
+
+    Over 60 s: each worker prepares its own course and starts its own warm processes, and the
+    hanging cell costs its full 30 s time limit on a worker, as it would in a class.
+    """
     submissions = write_batch(tmp_path / "submissions", MIXED_BATCH)
     completed = autograde(submissions, tmp_path / "out", "--scheduler", cluster.address)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -91,6 +96,7 @@ def wait_until_busy(address: str, worker_name: str, timeout_s: float = 300) -> N
 
 
 def test_a_worker_killed_mid_batch_costs_a_rerun_not_a_submission(cluster, tmp_path):
+    """About 60 s: a worker is killed 10 s into a submission, and the survivor grades all four."""
     names = ["solution", "crop_not_centred", "contracting_average_pool", "feature_map_with_relu"]
     submissions = write_batch(tmp_path / "submissions", names)
     grading = subprocess.Popen([sys.executable, "-m", "grader", "autograde", str(submissions), "--out",
