@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.course.course_directory import create_course, generate_assignment
 from grader.limits import GradingLimits
 from unet_kit.assignment import STUDENT_NOTEBOOK
 
@@ -24,6 +23,7 @@ from unet_kit.assignment import STUDENT_NOTEBOOK
 def generate(arguments: argparse.Namespace) -> None:
     """Regenerate from the solution notebook everything the student copy ships that the grader computes:
     the student notebook, the visible tests' fingerprints and the architecture figure's trace."""
+    from grader.course.course_directory import create_course, generate_assignment
     from grader.course.known_mistake_fingerprints import write_known_mistake_fingerprints
     from grader.course.reference_trace import write_reference_trace
 
@@ -41,6 +41,11 @@ def autograde(arguments: argparse.Namespace) -> int:
     Exits with status 1 when not one submission could be graded: a batch of nothing is an
     error an instructor's script should notice.
     """
+    if not arguments.scheduler:
+        from grader.warm_process import warm_up
+
+        warm_up()  # first: the warm processes import torch and nbgrader while this one imports the rest
+
     from tqdm import tqdm
 
     from grader.autograde import ClassGradebookError, autograde_folder
