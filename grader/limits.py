@@ -29,8 +29,7 @@ class GradingLimits:
     processes: int = _limit(128, "Processes and threads one submission may run at once (a pids cgroup): a fork bomb stops here.")
     cell_seconds: float = _limit(30.0, "One notebook cell in the probe; a cell that runs longer is taken out and noted.")
     check_seconds: float = _limit(20.0, "One request of a hidden check; after one timeout the task's other checks are skipped.")
-    submission_seconds: float = _limit(900.0, "All of one submission's grading: its one run, the checks, nbgrader's "
-                                              "autograde and feedback; then everything it started is killed.")
+    submission_seconds: float = _limit(900.0, "One submission's whole grading (its run, checks, autograde, feedback).")
     notebook_mb: int = _limit(512, "Largest notebook file read; larger files are reported, never loaded.")
     notebook_cells: int = _limit(2000, "Most cells in a notebook; the assignment has about 60.")
     cell_source_mb: float = _limit(1.0, "Largest source of one cell; a longer cell is left out with a note.")
