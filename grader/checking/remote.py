@@ -176,9 +176,9 @@ class ProbeProcess:
             if self.process is None or self.process.poll() is not None:
                 self.start()
                 return
-            for op in ("forget", "use_stand_ins"):
-                self._exchange({"op": op, "timeout": self.request_seconds, "task": None} if op == "use_stand_ins"
-                               else {"op": op, "timeout": self.request_seconds}, self.request_seconds + KILL_GRACE_SECONDS)
+            deadline = self.request_seconds + KILL_GRACE_SECONDS
+            self._exchange({"op": "forget", "timeout": self.request_seconds}, deadline)
+            self._exchange({"op": "use_stand_ins", "timeout": self.request_seconds, "task": None}, deadline)  # no stand-ins
             self._run_cells(cells)
         except CellTakenOut:
             self.start()
