@@ -13,9 +13,8 @@ TASKS = ("crop", "contracting_block", "expanding_block", "feature_map_block", "u
 #: Each task's test cell has the grade id TEST_CELL_PREFIX + task.
 TEST_CELL_PREFIX = "test_"
 NOTEBOOK_NAME = "UNet_Assignment.ipynb"
-#: The nbgrader assignment and the confined kernel that grades it.
+#: The nbgrader assignment.
 ASSIGNMENT = "unet"
-GRADING_KERNEL_NAME = "unet-grading"
 
 #: In a checkout: the solution (nbgrader source) and the generated student notebook.
 #: A student's copy of the kit has no solutions/ folder; nothing there needs these paths.
