@@ -12,7 +12,7 @@ from pathlib import Path
 
 GRADER = Path(__file__).resolve().parent
 
-#: ``python -m``: the checker on one notebook, alone (the batch calls it in its warm processes).
+#: The checker: torch and pytest, imported once by the warm processes' forkserver.
 CHECKER_MODULE = "grader.checking.check"
 #: ``python -m``: the jail, which confines itself and then runs the probe.
 JAIL_MODULE = "grader.confinement.jail"

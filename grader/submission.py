@@ -84,13 +84,11 @@ class Grading:
         return self.release or self.course_root / "release" / ASSIGNMENT / NOTEBOOK_NAME
 
 
-def student_course(template: Path, output: Path, student_id: str) -> Path:
-    """This student's private copy of the prepared course."""
-    course_root = output / "students" / student_id
+def student_course(template: Path, course_root: Path) -> None:
+    """This student's private copy of the prepared course, in ``course_root`` (``Grading.course_root``)."""
     if course_root.exists():
         shutil.rmtree(course_root)
     shutil.copytree(template, course_root)
-    return course_root
 
 
 # -- the four steps ------------------------------------------------------------------------------
@@ -270,13 +268,12 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
     grading = Grading(submission, output / "students" / submission.student_id, output, kit, hide, limits,
                       groups, report, scratch, release=template / "release" / ASSIGNMENT / NOTEBOOK_NAME)
     try:
-        try:
-            normalise_step(grading)  # never runs code: a file that is no notebook starts no process
-        except StopGrading as stop:
-            report.problem = str(stop)
-            return report
+        normalise_step(grading)  # never runs code: a file that is no notebook starts no process
         with groups:
             return run_in_warm_process(grade_in_course_copy, (grading, template), limits.submission_seconds)
+    except StopGrading as stop:  # from normalise: the steps after it report their own stops
+        report.problem = str(stop)
+        return report
     except WorkTimedOut:
         return SubmissionReport(submission.student_id, notes=report.notes, timestamp=report.timestamp,
                                 problem=f"grading took longer than {limits.submission_seconds:g} s and was stopped")
@@ -290,5 +287,5 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
 
 def grade_in_course_copy(grading: Grading, template: Path) -> SubmissionReport:
     """In the warm process: this student's copy of the prepared course, then the steps after normalise."""
-    student_course(template, grading.output, grading.student_id)
+    student_course(template, grading.course_root)
     return grade_normalised(grading)

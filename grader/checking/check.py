@@ -2,19 +2,16 @@
 
 This process never runs student code. It starts the probe (``grader.checking.remote``), a confined
 process that runs the notebook's cells once, recording their outputs as a kernel would, and runs
-each task's hidden pytest module here, with
-a ``student`` fixture that reaches the student's functions only through the probe. Expected
-values come from the oracles in ``grader.checking.reference``, computed here; so monkeypatching
-``torch``, ``pytest`` or the grader inside the notebook changes nothing but the student's own
-answers.
-
-``python -m grader.checking.check NOTEBOOK --workdir DIR --report REPORT.json [--hide FOLDER ...]
-[--cgroup FOLDER ...] [--scratch FOLDER] [limits]`` writes a ``grader.report.CheckReport``.
+each task's hidden pytest module here, with a ``student`` fixture that reaches the student's
+functions only through the probe. Expected values come from the oracles in
+``grader.checking.reference``, computed here; so monkeypatching ``torch``, ``pytest`` or the
+grader inside the notebook changes nothing but the student's own answers. ``check_notebook``
+returns a ``grader.report.CheckReport``; it runs in each submission's warm process
+(``grader.warm_process``).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import warnings
@@ -28,7 +25,7 @@ from grader.checking.reference import UPSTREAM_STAND_INS
 from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, probe_command
 from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
 from grader.course.course_directory import task_points
-from grader.entry_points import CHECKER_MODULE, HIDDEN_TESTS, REFERENCE_FILE
+from grader.entry_points import HIDDEN_TESTS, REFERENCE_FILE
 from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
 from unet_kit.assignment import TASKS, nbgrader_metadata, task_of_test_cell
@@ -105,15 +102,13 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     return result
 
 
-def check_notebook(notebook: Path | nbformat.NotebookNode, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
+def check_notebook(notebook: nbformat.NotebookNode, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
                    limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = (),
                    scratch: Path | None = None) -> CheckReport:
     """Run every task's hidden checks against one notebook, its cells in a confined probe.
 
     The probe's code writes only to ``scratch`` (by default a folder in ``workdir``).
     """
-    if isinstance(notebook, Path):
-        notebook = nbformat.read(notebook, as_version=4)
     kit = kit or prepare_kit(workdir)
     home = scratch or workdir / "probe-home"
     layers_file = workdir / "probe-layers.json"
@@ -135,23 +130,3 @@ def check_notebook(notebook: Path | nbformat.NotebookNode, workdir: Path, hide: 
     return CheckReport(tasks=tasks, cells=sorted(probe.outcomes.values(), key=lambda outcome: outcome.index),
                        confinement=Confinement.load(layers_file))
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog=f"python -m {CHECKER_MODULE}", description=__doc__)
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--kit", type=Path, default=None)
-    parser.add_argument("--hide", type=Path, action="append", default=[])
-    parser.add_argument("--cgroup", type=Path, action="append", default=[], help="a cgroup folder the probe joins")
-    parser.add_argument("--scratch", type=Path, default=None, help="the only folder the probe's code may write")
-    GradingLimits.add_arguments(parser)
-    arguments = parser.parse_args(argv)
-    arguments.workdir.mkdir(parents=True, exist_ok=True)
-    report = check_notebook(arguments.notebook, arguments.workdir.resolve(), arguments.hide, arguments.kit,
-                            GradingLimits.from_arguments(arguments), arguments.cgroup, arguments.scratch)
-    arguments.report.write_text(report.to_json())
-
-
-if __name__ == "__main__":
-    main()

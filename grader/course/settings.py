@@ -11,7 +11,7 @@ nbgrader a notebook that already holds the probe's outputs: there, nbgrader exec
 
 from __future__ import annotations
 
-from grader.entry_points import feedback_preprocessor, preprocessor
+from grader.entry_points import PREPROCESSORS_MODULE, feedback_preprocessor, preprocessor
 
 FEEDBACK_PREPROCESSORS = [
     "nbgrader.preprocessors.GetGrades",
@@ -57,10 +57,14 @@ def configure_batch_course(c) -> None:
     the probe's outputs (``grader.course.probe_outputs``), so nbgrader neither clears nor executes it."""
     _common(c)
     c.CourseDirectory.course_id = "unet-isbi2012"
-    c.Autograde.sanitize_preprocessors = [step for step in SANITIZE_PREPROCESSORS[1:]
+    c.Autograde.sanitize_preprocessors = [step for step in _nbgraders_own(SANITIZE_PREPROCESSORS)
                                           if step != "nbgrader.preprocessors.ClearOutput"]
-    c.Autograde.autograde_preprocessors = [step for step in AUTOGRADE_PREPROCESSORS
-                                           if step.startswith("nbgrader.") or step.startswith("nbconvert.")]
+    c.Autograde.autograde_preprocessors = _nbgraders_own(AUTOGRADE_PREPROCESSORS)
+
+
+def _nbgraders_own(steps: list[str]) -> list[str]:
+    """``steps`` without the kit's: the batch normalises, checks and records scores itself."""
+    return [step for step in steps if not step.startswith(f"{PREPROCESSORS_MODULE}.")]
 
 
 def configure_course(c) -> None:
