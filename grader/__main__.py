@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from grader.limits import GradingLimits
+from grader.skipped_imports import skip_optional_imports
 from unet_kit.assignment import STUDENT_NOTEBOOK
 
 
@@ -131,6 +132,7 @@ def course(arguments: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    skip_optional_imports()  # before anything imports nbformat
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     generate_command = commands.add_parser("generate", help=generate.__doc__)

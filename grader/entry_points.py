@@ -17,8 +17,10 @@ CHECKER_MODULE = "grader.checking.check"
 #: ``python -m``: the jail, which confines itself and then runs the probe.
 JAIL_MODULE = "grader.confinement.jail"
 #: Imported once by the forkserver that forks each submission's warm process (``grader.warm_process``):
-#: one submission's steps, the checker (torch, pytest) and nbgrader's converters.
-WARM_PRELOAD_MODULES = ("grader.submission", CHECKER_MODULE, "nbgrader.converters")
+#: first the imports it goes without, then one submission's steps, the checker (torch, pytest) and
+#: nbgrader's converters.
+SKIPPED_IMPORTS_MODULE = "grader.skipped_imports"
+WARM_PRELOAD_MODULES = (SKIPPED_IMPORTS_MODULE, "grader.submission", CHECKER_MODULE, "nbgrader.converters")
 #: Copied into the kit folder the jail may read, and run there by path (it imports nothing of ours).
 PROBE_FILE = GRADER / "checking" / "probe.py"
 #: Sent to the probe as source: the stand-in blocks and reference crop a downstream task is graded with.

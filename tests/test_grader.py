@@ -14,7 +14,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.checking.misconceptions import FEEDBACK
+from grader.checking.misconception_feedback import FEEDBACK
 from grader.reporting.class_report import CHECKS_CSV, CLASS_REPORT, read_checks_csv
 from tests.bad_submissions import HIDDEN_TEST_MARKERS
 from tests.batch import FULL_MARKS

@@ -4,6 +4,8 @@ the tests, and tests share code through helper modules, never through conftest o
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,23 @@ def test_no_circle_among_the_graders_modules_not_even_through_imports_inside_fun
     for name in sorted(modules):
         visit(name, [])
     assert circles == []
+
+
+def test_the_batch_process_writes_a_class_report_without_importing_torch_or_pytest(tmp_path):
+    """Torch and pytest belong to the warm processes: each import here would delay every batch by
+    seconds (the batch process imports them once, then again as it exits)."""
+    script = f"""
+import sys
+from pathlib import Path
+import grader.__main__, grader.autograde
+from grader.report import CheckResult, SubmissionReport, TaskResult
+from grader.reporting.class_report import write_class_files
+task = TaskResult("crop", 2.0, score=1.0, checks=[CheckResult("test_shape", passed=False, reason="no")])
+write_class_files([SubmissionReport("ada", tasks=[task]), SubmissionReport("bob", problem="broken JSON")],
+                  Path({str(tmp_path)!r}))
+print(sorted(name for name in ("torch", "pytest") if name in sys.modules))
+"""
+    finished = subprocess.run([sys.executable, "-c", script], cwd=REPOSITORY_ROOT, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert (tmp_path / "class-report.html").is_file()
+    assert finished.stdout.strip() == "[]"

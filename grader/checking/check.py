@@ -30,6 +30,12 @@ from grader.limits import DEFAULT_LIMITS, GradingLimits
 from grader.report import CheckReport, CheckResult, Confinement, Diagnosis, TaskResult
 from unet_kit.assignment import TASKS, nbgrader_metadata, task_of_test_cell
 
+#: pytest's plugins the hidden checks never use. ``unraisableexception`` and ``threadexception``
+#: collect garbage five times at the end of every session: with torch loaded, a second a
+#: submission for nothing.
+UNUSED_PYTEST_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "faulthandler", "doctest",
+                         "junitxml", "pastebin", "legacypath", "stepwise", "logging")
+
 
 def probe_cells(notebook) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Every code cell, in two parts: up to the last task's test cell, which the hidden checks see
@@ -87,8 +93,8 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
         result.checks.append(CheckResult("setup", passed=False, reason=f"your notebook could not be run: {failure}"))
         return result
     arguments = [str(HIDDEN_TESTS / f"test_{task}.py"), "-q", "--tb=line", "--assert=plain",
-                 "-p", "no:cacheprovider", "-c", str(HIDDEN_TESTS / "pytest.ini"),
-                 "--rootdir", str(HIDDEN_TESTS)]
+                 *(f"-pno:{plugin}" for plugin in UNUSED_PYTEST_PLUGINS),
+                 "-c", str(HIDDEN_TESTS / "pytest.ini"), "--rootdir", str(HIDDEN_TESTS)]
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pytest.main(arguments, plugins=[collector])

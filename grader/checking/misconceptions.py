@@ -21,11 +21,9 @@ prediction that equals the right answer is not evidence of anything.
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import torch
 from torch.nn.functional import (
@@ -40,20 +38,8 @@ from torch.nn.functional import (
 )
 
 from grader.checking.inspection import NORMALISATION_OR_DROPOUT
+from grader.checking.misconception_feedback import EXPLANATIONS, explanation
 from grader.checking.reference import reference_crop, unet_forward
-
-#: The feedback paragraphs, kept as text an instructor can edit without touching the oracles. A
-#: ``{name}`` in one is filled with what the diagnosis read from the student's answer (a slope,
-#: the axes), or with the entry's ``defaults`` where nothing was read (the class report).
-FEEDBACK: dict[str, dict] = tomllib.loads(Path(__file__).with_name("misconceptions.toml").read_text())
-
-
-def _explanation(id: str, specifics: dict[str, str]) -> str:
-    entry = FEEDBACK[id]
-    return entry["explanation"].strip().format(**{**entry.get("defaults", {}), **specifics})
-
-
-EXPLANATIONS: dict[str, str] = {id: _explanation(id, {}) for id in FEEDBACK}
 
 
 class NotThisMistake(Exception):
@@ -134,7 +120,7 @@ class Misconception:
 
     def explained(self, specifics: dict[str, str]) -> str:
         """The paragraph with what was read from one student's answer (``{"axes": "rows"}``)."""
-        return _explanation(self.id, specifics)
+        return explanation(self.id, specifics)
 
 
 # -- Task 1: crop ---------------------------------------------------------------------------------

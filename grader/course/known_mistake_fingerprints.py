@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 from torch.nn.functional import conv2d
 
-from grader.checking.misconceptions import CATALOGUE, FEEDBACK, Misconception, NotThisMistake, Weights
+from grader.checking.misconception_feedback import FEEDBACK
+from grader.checking.misconceptions import CATALOGUE, Misconception, NotThisMistake, Weights
 from grader.checking.reference import (
     StandInContractingBlock,
     StandInExpandingBlock,

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.checking.misconception_feedback import EXPLANATIONS
 from grader.report import BATCH_REPORT_NAME, SubmissionReport
 from unet_kit.assignment import TASKS
 
@@ -227,19 +228,17 @@ passed: near 0, the check tells little about the student; below 0, weaker studen
 
 def write_class_files(reports: list[SubmissionReport], output: Path) -> None:
     """checks.csv and class-report.html for one grading run, into its output folder."""
-    from grader.checking.misconceptions import BY_ID
 
     rows = check_rows(reports)
     write_checks_csv(rows, output / CHECKS_CSV)
     points = {task.task: task.points for report in reports for task in report.tasks}
     ungraded = sorted((report.student_id, report.problem) for report in reports if report.problem)
-    page = render_class_report(rows, points, ungraded, {id: m.explanation for id, m in BY_ID.items()})
+    page = render_class_report(rows, points, ungraded, EXPLANATIONS)
     (output / CLASS_REPORT).write_text(page)
 
 
 def write_class_report(runs: list[Path], out: Path) -> Path:
     """Rebuild the report from the ``checks.csv`` of one or more result folders into ``out``."""
-    from grader.checking.misconceptions import BY_ID
     from grader.course.course_directory import task_points
 
     rows = merge_runs([read_checks_csv(folder / CHECKS_CSV) for folder in runs])
@@ -252,6 +251,6 @@ def write_class_report(runs: list[Path], out: Path) -> Path:
                 if report.problem and report.student_id not in graded:
                     ungraded[report.student_id] = report.problem
     page = render_class_report(rows, task_points(), sorted(ungraded.items()),
-                               {id: m.explanation for id, m in BY_ID.items()})
+                               EXPLANATIONS)
     out.write_text(page)
     return out
