@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from grader.cluster import grade_on_cluster
-from grader.confinement.policy import prepare_kit
+from grader.confinement.policy import prepare_kit, probe_forkserver_environment
+from grader.confinement.probe_forkserver import ProbeForkServer
 from grader.confinement.scratch import (
     make_scratch,
     remove_stale_scratch,
@@ -44,9 +45,10 @@ def grade_here(template: Path, output: Path, submissions: list[Submission], hide
     try:
         kit = prepare_kit(scratch_root)
         reports = []
-        with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
+        with (ProbeForkServer(probe_forkserver_environment(scratch_root / "forkserver", kit), scratch_root / "forkserver")
+              as forkserver, ThreadPoolExecutor(max_workers=limits.worker_count) as pool):
             futures = [pool.submit(grade_safely, template, output, submission, kit, [*hide, scratch_root], limits,
-                                   scratch_root) for submission in submissions]
+                                   scratch_root, forkserver) for submission in submissions]
             finished = as_completed(futures)
             for future in progress(finished, total=len(futures)) if progress else finished:
                 reports.append(future.result())

@@ -16,6 +16,8 @@ GRADER = Path(__file__).resolve().parent
 CHECKER_MODULE = "grader.checking.check"
 #: ``python -m``: the jail, which confines itself and then runs the probe.
 JAIL_MODULE = "grader.confinement.jail"
+#: ``python -m``: the batch's fork server of probes, which imports torch once and forks each probe.
+PROBE_FORKSERVER_MODULE = "grader.confinement.probe_forkserver"
 #: Imported once by the forkserver that forks each submission's warm process (``grader.warm_process``):
 #: first the imports it goes without, then one submission's steps, the checker (torch, pytest) and
 #: nbgrader's converters.

@@ -27,6 +27,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from grader.confinement.cgroups import SubmissionGroups
+from grader.confinement.probe_forkserver import ProbeForkServer
 from grader.confinement.scratch import (
     DiskWatchdog,
     copy_plain_file,
@@ -74,6 +76,7 @@ class Grading:
     notebook: nbformat.NotebookNode | None = None
     disk_limit_hit: bool = False
     release: Path | None = None  # the release notebook, when not in ``course_root``'s release folder
+    probe_forkserver: socket.socket | None = None  # this submission's connection to the batch's probe fork server
 
     @property
     def student_id(self) -> str:
@@ -116,7 +119,7 @@ def check_step(grading: Grading) -> CheckReport:
     try:
         with watch_disk(grading, scratch):
             checked = check_notebook(grading.notebook, workdir, [*grading.hide], grading.kit, grading.limits,
-                                     grading.groups.folders, scratch)
+                                     grading.groups.folders, scratch, grading.probe_forkserver)
     except Exception as error:  # noqa: BLE001 - the checker's own failure stops this submission, with why
         raise StopGrading(f"the checker failed: {type(error).__name__}: {str(error)[:200]}") from error
     finally:
@@ -253,13 +256,14 @@ def record_scores(course_root: Path, report: SubmissionReport) -> None:
 
 
 def grade_safely(template: Path, output: Path, submission: Submission, kit: Path, hide: list[Path],
-                 limits: GradingLimits, scratch_root: Path) -> SubmissionReport:
+                 limits: GradingLimits, scratch_root: Path, forkserver: ProbeForkServer | None = None) -> SubmissionReport:
     """Grade one submission in a warm process of its own; a failure of the grader itself is reported,
     never raised into the batch.
 
     ``scratch_root`` must be one of the ``hide`` folders: the submission's scratch folder inside
     it is writable by its own code only, and deleted when grading ends. The whole grading may take
     ``limits.submission_seconds``; then its process and everything in its cgroups are killed.
+    With the batch's ``forkserver``, its probes are forked warm from it.
     """
     report = SubmissionReport(submission.student_id, notes=list(submission.notes), timestamp=submission.timestamp)
     groups = SubmissionGroups(f"unet-grading-{os.getpid()}-{submission.student_id}",
@@ -269,7 +273,8 @@ def grade_safely(template: Path, output: Path, submission: Submission, kit: Path
                       groups, report, scratch, release=template / "release" / ASSIGNMENT / NOTEBOOK_NAME)
     try:
         normalise_step(grading)  # never runs code: a file that is no notebook starts no process
-        with groups:
+        with groups, contextlib.closing(forkserver.connect()) if forkserver else contextlib.nullcontext() as probes:
+            grading.probe_forkserver = probes
             return run_in_warm_process(grade_in_course_copy, (grading, template), limits.submission_seconds)
     except StopGrading as stop:  # from normalise: the steps after it report their own stops
         report.problem = str(stop)

@@ -16,7 +16,8 @@ DOTTED_GRADER_NAME = re.compile(r"^grader(\.\w+)+$")
 
 
 def test_every_module_started_with_python_m_or_named_in_a_config_can_be_found():
-    modules = [entry_points.CHECKER_MODULE, entry_points.JAIL_MODULE, entry_points.COURSE_SETTINGS_MODULE,
+    modules = [entry_points.CHECKER_MODULE, entry_points.JAIL_MODULE, entry_points.PROBE_FORKSERVER_MODULE,
+               entry_points.COURSE_SETTINGS_MODULE,
                entry_points.PREPROCESSORS_MODULE, entry_points.FEEDBACK_MODULE, *entry_points.WARM_PRELOAD_MODULES]
     assert [name for name in modules if importlib.util.find_spec(name) is None] == []
 

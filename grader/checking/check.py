@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import socket
 import warnings
 from pathlib import Path
 
@@ -110,10 +111,11 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
 
 def check_notebook(notebook: nbformat.NotebookNode, workdir: Path, hide: list[Path] = (), kit: Path | None = None,
                    limits: GradingLimits = DEFAULT_LIMITS, cgroups: list[Path] = (),
-                   scratch: Path | None = None) -> CheckReport:
+                   scratch: Path | None = None, forkserver: socket.socket | None = None) -> CheckReport:
     """Run every task's hidden checks against one notebook, its cells in a confined probe.
 
-    The probe's code writes only to ``scratch`` (by default a folder in ``workdir``).
+    The probe's code writes only to ``scratch`` (by default a folder in ``workdir``). With a
+    ``forkserver`` connection the probe is forked warm (``grader.confinement.probe_forkserver``).
     """
     kit = kit or prepare_kit(workdir)
     home = scratch or workdir / "probe-home"
@@ -123,6 +125,7 @@ def check_notebook(notebook: nbformat.NotebookNode, workdir: Path, hide: list[Pa
     checked_cells, remaining_cells = probe_cells(notebook)
     probe = ProbeProcess(
         command=probe_command(policy, kit / PROBE_NAME), cells=checked_cells, workdir=home,
+        forkserver=forkserver, policy_file=policy, probe_file=kit / PROBE_NAME,
         environment=launcher_environment(), stand_ins_source=REFERENCE_FILE.read_text(),
         stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from grader.checking.probe import read_message, write_message
+from grader.confinement.probe_forkserver import ForkedProbe
 from grader.entry_points import JAIL_MODULE
 from grader.limits import GradingLimits
 from grader.report import CellOutcome
@@ -69,7 +71,10 @@ class ProbeProcess:
     task: str | None = None
     out_of_time: str | None = None
     diagnosing: bool = False
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | ForkedProbe | None = None
+    forkserver: socket.socket | None = None
+    policy_file: Path | None = None
+    probe_file: Path | None = None
 
     def request(self, op: str, timeout: float | None = None, **fields) -> dict:
         """One request to a running probe; StudentCodeFailed if the student's code broke it.
@@ -126,9 +131,7 @@ class ProbeProcess:
         while True:
             self.stop()
             self.workdir.mkdir(parents=True, exist_ok=True)
-            self.process = subprocess.Popen(self.command, cwd=self.workdir, env=self.environment,
-                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL, start_new_session=True)
+            self.process = self._launch()
             try:
                 self._exchange({"op": "define_stand_ins", "timeout": STAND_INS_SECONDS,
                                 "source": self.stand_ins_source,
@@ -140,6 +143,15 @@ class ProbeProcess:
                 return
             except CellTakenOut:
                 continue  # start again without it
+
+    def _launch(self) -> subprocess.Popen | ForkedProbe:
+        if self.forkserver is not None and self.policy_file and self.probe_file:
+            try:
+                return ForkedProbe(self.forkserver, self.policy_file, self.probe_file, STAND_INS_SECONDS)
+            except OSError:
+                self.forkserver = None  # gone: this submission's later probes start cold
+        return subprocess.Popen(self.command, cwd=self.workdir, env=self.environment, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def _run_cells(self, cells: list[tuple[int, str]]) -> None:
         """Run ``cells`` as a kernel would, recording each one's outputs; CellTakenOut if one hangs or ends the probe.
@@ -199,10 +211,13 @@ class ProbeProcess:
     def stop(self) -> int | None:
         if self.process is None:
             return None
-        try:  # the probe's whole process group: the jail's supervisor and all it started
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if isinstance(self.process, ForkedProbe):
+            self.process.kill()  # by the fork server, which alone knows the process is still the probe
+        else:
+            try:  # the probe's whole process group: the jail's supervisor and all it started
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         code = self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:

@@ -87,6 +87,12 @@ def grading_policy(home: Path, kit: Path, hidden: list[Path], limits: GradingLim
     )
 
 
+def probe_forkserver_environment(workdir: Path, kit: Path) -> dict[str, str]:
+    """The probe fork server's whole environment: a confined process's, with ``workdir`` as its home and the
+    grader importable. Its probes show it in ``/proc/<pid>/environ``: none of the grader's own variables."""
+    return {**confined_environment(workdir, kit), "PYTHONPATH": os.pathsep.join([str(REPOSITORY_ROOT), str(kit)])}
+
+
 def launcher_environment() -> dict[str, str]:
     """The environment the jail launcher itself starts in: it must import ``grader.confinement.jail``."""
     environment = dict(os.environ)
