@@ -7,8 +7,11 @@ batch report, the class report and the class gradebook.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.cluster import grade_on_cluster
@@ -36,25 +39,42 @@ class ClassGradebookError(RuntimeError):
     """Grading finished but the class gradebook could not be written."""
 
 
-def grade_here(template: Path, output: Path, submissions: list[Submission], hide: list[Path],
-               limits: GradingLimits, progress=None) -> list[SubmissionReport]:
-    """Grade on this machine, ``limits.worker_count`` submissions at once, in a scratch folder
-    (the kit, each submission's writable folders) that is deleted afterwards."""
+@dataclass(frozen=True)
+class LocalBatch:
+    """What grading on this machine shares: a scratch folder (the kit, each submission's writable
+    folders) and the fork server every probe of the batch is forked from."""
+
+    scratch_root: Path
+    kit: Path
+    forkserver: ProbeForkServer
+
+
+@contextlib.contextmanager
+def local_batch() -> Iterator[LocalBatch]:
+    """The batch's scratch folder and probe fork server, deleted and ended afterwards. Entered before
+    the course is prepared, so that the fork server's imports run meanwhile."""
     remove_stale_scratch()
     scratch_root = make_scratch("batch")
     try:
         kit = prepare_kit(scratch_root)
-        reports = []
-        with (ProbeForkServer(probe_forkserver_environment(scratch_root / "forkserver", kit), scratch_root / "forkserver")
-              as forkserver, ThreadPoolExecutor(max_workers=limits.worker_count) as pool):
-            futures = [pool.submit(grade_safely, template, output, submission, kit, [*hide, scratch_root], limits,
-                                   scratch_root, forkserver) for submission in submissions]
-            finished = as_completed(futures)
-            for future in progress(finished, total=len(futures)) if progress else finished:
-                reports.append(future.result())
-        return reports
+        forkserver_home = scratch_root / "forkserver"
+        with ProbeForkServer(probe_forkserver_environment(forkserver_home, kit), forkserver_home) as forkserver:
+            yield LocalBatch(scratch_root, kit, forkserver)
     finally:
         remove_tree(scratch_root)
+
+
+def grade_here(batch: LocalBatch, template: Path, output: Path, submissions: list[Submission], hide: list[Path],
+               limits: GradingLimits, progress=None) -> list[SubmissionReport]:
+    """Grade on this machine, ``limits.worker_count`` submissions at once."""
+    reports = []
+    with ThreadPoolExecutor(max_workers=limits.worker_count) as pool:
+        futures = [pool.submit(grade_safely, template, output, submission, batch.kit, [*hide, batch.scratch_root],
+                               limits, batch.scratch_root, batch.forkserver) for submission in submissions]
+        finished = as_completed(futures)
+        for future in progress(finished, total=len(futures)) if progress else finished:
+            reports.append(future.result())
+    return reports
 
 
 def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimits = DEFAULT_LIMITS,
@@ -70,17 +90,19 @@ def autograde_folder(submissions_folder: Path, output: Path, limits: GradingLimi
         shutil.rmtree(output / stale, ignore_errors=True)
     if not scheduler:
         warm_up()  # the warm processes' imports run while nbgrader prepares the course
-    template = prepare_course(output / "course")
-    if scheduler:
-        reports += grade_on_cluster(submissions, output, scheduler, limits, progress)
-        by_id = {submission.student_id: submission for submission in submissions}
-        for report in reports:
-            if report.student_id in by_id:  # what the folder says, which the workers never saw
-                report.notes[:0] = by_id[report.student_id].notes
-                report.timestamp = by_id[report.student_id].timestamp
-    else:
-        reports += grade_here(template, output, submissions, [submissions_folder.resolve(), output.resolve(),
-                                                              *folders_beside(submissions_folder)], limits, progress)
+    with contextlib.nullcontext() if scheduler else local_batch() as batch:
+        template = prepare_course(output / "course")
+        if scheduler:
+            reports += grade_on_cluster(submissions, output, scheduler, limits, progress)
+            by_id = {submission.student_id: submission for submission in submissions}
+            for report in reports:
+                if report.student_id in by_id:  # what the folder says, which the workers never saw
+                    report.notes[:0] = by_id[report.student_id].notes
+                    report.timestamp = by_id[report.student_id].timestamp
+        else:
+            reports += grade_here(batch, template, output, submissions, [submissions_folder.resolve(), output.resolve(),
+                                                                         *folders_beside(submissions_folder)],
+                                  limits, progress)
     write_grades(reports, output / "grades.csv")
     write_batch_report(reports, output / BATCH_REPORT_NAME)
     write_class_files(reports, output)

@@ -309,7 +309,8 @@ def main(argv: list[str]) -> None:
     _interpreter_paths[:] = [entry for entry in sys.path[1:] if entry and os.path.abspath(entry) not in ours]
     control = socket.socket(fileno=int(argv[0]))
     for name in WARM_IMPORTS:
-        __import__(name)
+        with contextlib.suppress(ImportError):  # one a torch version lacks is imported by the probes that need it
+            __import__(name)
     server = _Server(control)
     server.serve()
 
