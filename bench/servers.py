@@ -59,15 +59,17 @@ def dask_cluster(folder: Path, workers: int) -> Iterator[DaskCluster]:
             client.wait_for_workers(workers, timeout=CLUSTER_START_TIMEOUT_S)
         yield cluster
     finally:
-        processes = [*cluster.workers, scheduler]
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # The workers first: one whose scheduler is gone waits out a connection timeout (30 s) to say goodbye.
+        for group in (cluster.workers, [scheduler]):
+            for process in group:
+                if process.poll() is None:
+                    process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def postgresql_available() -> bool:

@@ -2,8 +2,8 @@
 
 Workers need this repository and its environment (``pip install -r requirements-dev.txt``),
 Linux for the jail, and nothing shared with the client: each worker process grades in a
-scratch workspace of its own (a prepared course and kit, made once; a killed worker's is
-removed by the next worker that starts), and returns the
+scratch workspace of its own (a prepared course, the kit and a probe fork server, made once; a
+killed worker's is removed by the next worker that starts), and returns the
 submission's report and feedback page. Only the client writes the output folder and the
 class gradebook. A worker that dies mid-batch costs a rerun of its submission on another
 worker (the scheduler reschedules it); each submission's result is written once.
@@ -17,7 +17,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.confinement.policy import prepare_kit
+from grader.confinement.policy import prepare_kit, probe_forkserver_environment
+from grader.confinement.probe_forkserver import ProbeForkServer
 from grader.confinement.scratch import make_scratch, remove_stale_scratch
 from grader.course.course_directory import prepare_course
 from grader.course.submissions import Submission
@@ -28,11 +29,13 @@ from grader.submission import grade_safely
 
 @dataclass(frozen=True)
 class Workspace:
-    """A worker's scratch folder: the course template, the kit, the submissions and results."""
+    """A worker's scratch folder (the course template, the kit, the submissions and results) and the
+    fork server its probes are forked from, which ends with the worker."""
 
     root: Path
     template: Path
     kit: Path
+    forkserver: ProbeForkServer
 
 
 _workspace: Workspace | None = None
@@ -47,7 +50,9 @@ def worker_workspace() -> Workspace:
         if _workspace is None:
             remove_stale_scratch()  # a killed worker's workspace, with whatever its submissions wrote
             root = make_scratch("worker")
-            _workspace = Workspace(root, prepare_course(root / "course"), prepare_kit(root))
+            kit = prepare_kit(root)
+            forkserver = ProbeForkServer(probe_forkserver_environment(root / "forkserver", kit), root / "forkserver")
+            _workspace = Workspace(root, prepare_course(root / "course"), kit, forkserver)
         return _workspace
 
 
@@ -61,7 +66,8 @@ def grade_on_worker(student_id: str, notebook: bytes, limits: GradingLimits) -> 
     path.write_bytes(notebook)
     try:
         report = grade_safely(workspace.template, output, Submission(student_id, path), workspace.kit,
-                              hide=[workspace.root], limits=limits, scratch_root=workspace.root)
+                              hide=[workspace.root], limits=limits, scratch_root=workspace.root,
+                              forkserver=workspace.forkserver)
         feedback = output / "feedback" / f"{student_id}.html"
         return report.to_json(), feedback.read_bytes() if feedback.is_file() else None
     finally:

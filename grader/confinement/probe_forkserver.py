@@ -311,8 +311,8 @@ def main(argv: list[str]) -> None:
     for name in WARM_IMPORTS:
         with contextlib.suppress(ImportError):  # one a torch version lacks is imported by the probes that need it
             __import__(name)
-    server = _Server(control)
-    server.serve()
+    _Server(control).serve()
+    os._exit(0)  # every child is reaped and nothing is buffered: torch's teardown would only delay the batch
 
 
 if __name__ == "__main__":
