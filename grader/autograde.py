@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.cluster import grade_on_cluster
-from grader.confinement.policy import prepare_kit, probe_forkserver_environment
+from grader.confinement.policy import prepare_kit
 from grader.confinement.probe_forkserver import ProbeForkServer
 from grader.confinement.scratch import (
     make_scratch,
@@ -57,8 +57,7 @@ def local_batch() -> Iterator[LocalBatch]:
     scratch_root = make_scratch("batch")
     try:
         kit = prepare_kit(scratch_root)
-        forkserver_home = scratch_root / "forkserver"
-        with ProbeForkServer(probe_forkserver_environment(forkserver_home, kit), forkserver_home) as forkserver:
+        with ProbeForkServer(scratch_root / "forkserver", kit) as forkserver:
             yield LocalBatch(scratch_root, kit, forkserver)
     finally:
         remove_tree(scratch_root)

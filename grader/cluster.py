@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.confinement.policy import prepare_kit, probe_forkserver_environment
+from grader.confinement.policy import prepare_kit
 from grader.confinement.probe_forkserver import ProbeForkServer
 from grader.confinement.scratch import make_scratch, remove_stale_scratch
 from grader.course.course_directory import prepare_course
@@ -51,8 +51,7 @@ def worker_workspace() -> Workspace:
             remove_stale_scratch()  # a killed worker's workspace, with whatever its submissions wrote
             root = make_scratch("worker")
             kit = prepare_kit(root)
-            forkserver = ProbeForkServer(probe_forkserver_environment(root / "forkserver", kit), root / "forkserver")
-            _workspace = Workspace(root, prepare_course(root / "course"), kit, forkserver)
+            _workspace = Workspace(root, prepare_course(root / "course"), kit, ProbeForkServer(root / "forkserver", kit))
         return _workspace
 
 

@@ -20,7 +20,6 @@ from grader.confinement.policy import (
     grading_policy,
     launcher_environment,
     prepare_kit,
-    probe_forkserver_environment,
 )
 from grader.confinement.probe_forkserver import ForkedProbe, ProbeForkServer
 from grader.limits import DEFAULT_LIMITS
@@ -40,7 +39,7 @@ print(json.dumps({
     "temporary": tempfile.gettempdir(), "main": getattr(__main__, "__file__", None),
     "descriptors": sorted(target.split(":")[0] if target[0] != "/" else target
                           for target in targets if not target.startswith("/proc/")),
-    "grader_modules": sorted(name for name in sys.modules if name.split(".")[0] == "grader"),
+    "grader_modules": sorted(name for name in sys.modules if name.split(".")[0] in ("grader", "unet_kit")),
     "warnings": [str(entry[0]) for entry in warnings.filters[:1]],
     "flags": [sys.flags.dont_write_bytecode, sys.flags.ignore_environment],
     "processes": sorted(name for name in os.listdir("/proc") if name.isdigit()),
@@ -53,7 +52,7 @@ def batch(tmp_path_factory):
     """A batch's scratch folder, its kit and its fork server."""
     root = tmp_path_factory.mktemp("batch")
     kit = prepare_kit(root)
-    with ProbeForkServer(probe_forkserver_environment(root / "forkserver", kit), root / "forkserver") as server:
+    with ProbeForkServer(root / "forkserver", kit) as server:
         yield root, kit, server
 
 

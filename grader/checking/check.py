@@ -123,9 +123,10 @@ def check_notebook(notebook: nbformat.NotebookNode, workdir: Path, hide: list[Pa
     policy = grading_policy(home, kit, hidden=[*hide, workdir], limits=limits, stage="probe",
                             layers_file=layers_file, cgroups=cgroups).save(workdir / "probe-policy.json")
     checked_cells, remaining_cells = probe_cells(notebook)
+    probe_file = kit / PROBE_NAME
     probe = ProbeProcess(
-        command=probe_command(policy, kit / PROBE_NAME), cells=checked_cells, workdir=home,
-        forkserver=forkserver, policy_file=policy, probe_file=kit / PROBE_NAME,
+        command=probe_command(policy, probe_file), cells=checked_cells, workdir=home,
+        forkserver=forkserver, policy_file=policy, probe_file=probe_file,
         environment=launcher_environment(), stand_ins_source=REFERENCE_FILE.read_text(),
         stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
     )

@@ -79,13 +79,18 @@ def _receive(connection: socket.socket, descriptors: int = 0, flags: int = 0) ->
 
 # -- the batch's side --------------------------------------------------------------------------------
 class ProbeForkServer:
-    """The fork server of one batch: started with ``kit`` on its path, closed when the batch ends."""
+    """The fork server of one batch, at home in ``home`` (a hidden folder) with ``kit`` on its path;
+    closed when the batch ends."""
 
-    def __init__(self, environment: dict[str, str], workdir: Path):
+    def __init__(self, home: Path, kit: Path):
+        # Imported here, in the batch: the fork server itself must not hold the kit's modules.
+        from grader.confinement.policy import probe_forkserver_environment
+
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        workdir.mkdir(parents=True, exist_ok=True)
+        home.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen([sys.executable, "-m", PROBE_FORKSERVER_MODULE, str(theirs.fileno())],
-                                        env=environment, cwd=workdir, pass_fds=[theirs.fileno()],
+                                        env=probe_forkserver_environment(home, kit), cwd=home,
+                                        pass_fds=[theirs.fileno()],
                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
