@@ -46,7 +46,7 @@ def playwright_sync_api():
 def graded_batch(tmp_path_factory):
     """The catalogue and the bad submissions, graded once by ``python -m grader autograde``.
 
-    The suite's longest step (about 11 minutes for 88 submissions on 2 cores): every mutant,
+    The suite's longest step (about 7 minutes for 88 submissions on 2 cores): every mutant,
     correct variant and bad submission graded as an instructor grades a class, in one batch,
     hangs and time limits included. More than sixty tests read this one run, so no other
     test grades these notebooks again.
