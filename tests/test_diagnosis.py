@@ -8,7 +8,6 @@ diagnosed by the probe's own request handlers run in this process.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -19,14 +18,13 @@ from torch.nn.functional import conv2d, elu, leaky_relu, max_pool2d
 
 from grader.checking.diagnosis import CROP_CASES, Trial, find_misconceptions, findings, named_misconceptions, same
 from grader.checking.misconceptions import BY_ID, CATALOGUE, Weights
-from grader.checking.probe import Probe, decode, describe_error, encode
 from grader.checking.reference import UPSTREAM_STAND_INS, contracting_oracle, reference_crop
-from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed
+from grader.checking.remote import ProbeProcess, RemoteStudent
 from grader.course.notebook_cells import task_namespace
+from tests.probe_here import REFERENCE_SOURCE, ProbeHandlersHere
 from tests.submissions import CORRECT_VARIANTS, PARAMETER_VARIANT_MISCONCEPTIONS, PARAMETER_VARIANTS, solution_answer
 from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK, TASKS
 
-REFERENCE_SOURCE = (REPOSITORY_ROOT / "grader" / "checking" / "reference.py").read_text()
 VARIANT = {variant.name: variant for variant in PARAMETER_VARIANTS}
 
 
@@ -154,44 +152,6 @@ def test_an_activation_that_differs_between_inputs_is_not_fitted_to_the_first_al
 
 
 # -- the corpus's parameter variants, diagnosed by the probe's handlers --------------------------------
-def through_the_channel(value):
-    """``value`` as the other end of the probe's pipe receives it."""
-    return decode(json.loads(json.dumps(encode(value))))
-
-
-class HandlersOnANamespace(Probe):
-    """The probe's handlers on a namespace filled here: no IPython shell, as no cell is run through it."""
-
-    def __init__(self, namespace: dict):
-        self.namespace, self.objects, self.stand_ins, self.originals = namespace, {}, {}, {}
-
-    def forget(self) -> dict:
-        """Drop the modules without the probe's garbage collection, which here would sweep the test process."""
-        self.objects.clear()
-        return {}
-
-
-class ProbeHandlersHere:
-    """``grader.checking.probe.Probe``'s request handlers, run in this process on a namespace of the student's
-    code, each message crossing ``encode``/``decode`` as on the pipe. The diagnosis, the remote
-    student and the handlers are the real ones; only the process is left out (its pipe and
-    confinement are tested in test_probe_protocol.py and test_grader.py)."""
-
-    def __init__(self, namespace: dict):
-        self.handlers = HandlersOnANamespace(namespace)
-        self.handlers.define_stand_ins(REFERENCE_SOURCE, UPSTREAM_STAND_INS)
-
-    def use_stand_ins(self, task: str) -> None:
-        self.request("use_stand_ins", task=task)
-
-    def request(self, op: str, timeout: float | None = None, **fields) -> dict:
-        try:
-            reply = getattr(self.handlers, op)(**through_the_channel(fields))
-        except Exception as error:  # the student's error, reported as the probe reports it
-            raise StudentCodeFailed(describe_error(error)) from error
-        return through_the_channel(reply)
-
-
 def diagnosed_here(task: str, answer: str):
     """The findings for the solution notebook with ``task``'s answer cell replaced by ``answer``."""
     namespace = task_namespace(SOLUTION_NOTEBOOK)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import socket
 import warnings
 from pathlib import Path
@@ -36,6 +37,22 @@ from unet_kit.assignment import TASKS, nbgrader_metadata, task_of_test_cell
 #: submission for nothing.
 UNUSED_PYTEST_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception", "faulthandler", "doctest",
                          "junitxml", "pastebin", "legacypath", "stepwise", "logging")
+#: What pytest takes from the environment besides its arguments. An instructor's ``-x`` or ``-k``,
+#: or an installed plugin such as pytest-randomly, would change which checks run, and so the grade.
+PYTEST_SETTINGS_FROM_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+
+
+@contextlib.contextmanager
+def pytest_of_its_own():
+    """pytest with only the hidden checks' own settings: none from the environment, no plugin
+    loaded because it is installed. The environment is restored afterwards."""
+    saved = {name: os.environ.pop(name) for name in PYTEST_SETTINGS_FROM_ENVIRONMENT if name in os.environ}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        os.environ.update(saved)
 
 
 def probe_cells(notebook) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -96,7 +113,7 @@ def run_hidden_tests(task: str, probe: ProbeProcess, points: float) -> TaskResul
     arguments = [str(HIDDEN_TESTS / f"test_{task}.py"), "-q", "--tb=line", "--assert=plain",
                  *(f"-pno:{plugin}" for plugin in UNUSED_PYTEST_PLUGINS),
                  "-c", str(HIDDEN_TESTS / "pytest.ini"), "--rootdir", str(HIDDEN_TESTS)]
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), pytest_of_its_own():
         warnings.simplefilter("ignore")
         pytest.main(arguments, plugins=[collector])
     result.checks = collector.checks
