@@ -19,10 +19,12 @@ JAIL_MODULE = "grader.confinement.jail"
 #: ``python -m``: the batch's fork server of probes, which imports torch once and forks each probe.
 PROBE_FORKSERVER_MODULE = "grader.confinement.probe_forkserver"
 #: Imported once by the forkserver that forks each submission's warm process (``grader.warm_process``):
-#: first the imports it goes without, then one submission's steps, the checker (torch, pytest) and
-#: nbgrader's converters.
+#: first the imports it goes without and its exit without teardown, then one submission's steps, the
+#: checker (torch, pytest) and nbgrader's converters.
 SKIPPED_IMPORTS_MODULE = "grader.skipped_imports"
-WARM_PRELOAD_MODULES = (SKIPPED_IMPORTS_MODULE, "grader.submission", CHECKER_MODULE, "nbgrader.converters")
+FORKSERVER_EXIT_MODULE = "grader.forkserver_exit"
+WARM_PRELOAD_MODULES = (SKIPPED_IMPORTS_MODULE, FORKSERVER_EXIT_MODULE, "grader.submission", CHECKER_MODULE,
+                        "nbgrader.converters")
 #: Copied into the kit folder the jail may read, and run there by path (it imports nothing of ours).
 PROBE_FILE = GRADER / "checking" / "probe.py"
 #: Sent to the probe as source: the stand-in blocks and reference crop a downstream task is graded with.
