@@ -2,8 +2,9 @@
 
 The catalogue (solution, blank, truncated file, mutants, correct variants) and the corpus of
 bad submissions are graded together, in one batch of more than fifty, the way an instructor
-would grade a class. While it runs, a heartbeat measures how late a 0.1 s sleep on this
-machine wakes up: a figure of how responsive the machine stayed, printed after the run.
+would grade a class. It starts with the test session and runs beside the tests that do not
+read it. Meanwhile a heartbeat measures how late a 0.1 s sleep on this machine wakes up: a
+figure of how responsive the machine stayed, printed after the run.
 """
 
 from __future__ import annotations
@@ -131,37 +132,65 @@ class Heartbeat(threading.Thread):
             self.delays.append(time.perf_counter() - started - 0.1)
 
 
-def grade_batch(root: Path) -> GradedBatch:
-    listener = Listener()
-    batch = Batch(root / "submissions", root / "graded", listener_port=listener.port,
-                  planted_secret=root / "instructor-only.txt")
-    batch.planted_secret.write_text(PLANTED_SECRET)
-    batch.submissions.mkdir()
-    count = write_submissions(batch)
-    watched = {path for case in BAD_SUBMISSIONS for path in targets_outside(batch, case.name)}
-    hashes_before = {path: file_hash(path) for path in watched if path.is_relative_to(REPOSITORY_ROOT)
-                     or path.is_relative_to(batch.submissions)}
-    heartbeat = Heartbeat()
-    heartbeat.start()
-    started = time.perf_counter()
-    grader = subprocess.Popen(
-        [sys.executable, "-m", "grader", "autograde", str(batch.submissions), "--out", str(batch.output)],
-        cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=os.environ | {SECRET_VARIABLE: SECRET},  # as an instructor's token would be
-    )
-    stdout, stderr = grader.communicate(timeout=3600)
-    elapsed = time.perf_counter() - started
-    heartbeat.running = False
-    listener.close()
-    assert grader.returncode == 0, stdout[-5000:] + stderr[-5000:]
-    delays = sorted(heartbeat.delays)
-    BATCH_FIGURES["batch"] = f"{count} submissions graded in {elapsed:.0f} s ({elapsed / count:.1f} s each, 2 workers)"
-    BATCH_FIGURES["heartbeat lateness"] = (f"median {1000 * delays[len(delays) // 2]:.0f} ms, "
-                                           f"worst {1000 * delays[-1]:.0f} ms over {len(delays)} beats")
-    grades = defaultdict(dict)
-    with (batch.output / "grades.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
-    reports = {report.student_id: report for report in
-               map(SubmissionReport.from_dict, json.loads((batch.output / BATCH_REPORT_NAME).read_text()))}
-    return GradedBatch(dict(grades), stdout, batch, hashes_before, listener.received, reports, grader.pid)
+class CorpusGrading:
+    """The batch, started at once in the background and read when a test first needs it.
+
+    The grader runs as its own process, so the tests that do not read the batch run meanwhile
+    on whatever the batch leaves of the machine (it waits out hangs and time limits).
+    """
+
+    def __init__(self, root: Path):
+        self.listener = Listener()
+        self.batch = Batch(root / "submissions", root / "graded", listener_port=self.listener.port,
+                           planted_secret=root / "instructor-only.txt")
+        self.batch.planted_secret.write_text(PLANTED_SECRET)
+        self.batch.submissions.mkdir()
+        self.count = write_submissions(self.batch)
+        watched = {path for case in BAD_SUBMISSIONS for path in targets_outside(self.batch, case.name)}
+        self.hashes_before = {path: file_hash(path) for path in watched if path.is_relative_to(REPOSITORY_ROOT)
+                              or path.is_relative_to(self.batch.submissions)}
+        self.heartbeat = Heartbeat()
+        self.heartbeat.start()
+        self.started = time.perf_counter()
+        self.grader = subprocess.Popen(
+            [sys.executable, "-m", "grader", "autograde", str(self.batch.submissions), "--out", str(self.batch.output)],
+            cwd=REPOSITORY_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=os.environ | {SECRET_VARIABLE: SECRET},  # as an instructor's token would be
+        )
+        self._result: GradedBatch | None = None
+
+    def result(self) -> GradedBatch:
+        """The graded batch, once the grader has finished (waiting for it the first time)."""
+        if self._result is None:
+            self._result = self._finish()
+        return self._result
+
+    def stop(self) -> None:
+        """Kill the grader if nobody waited for it (a run cut short)."""
+        if self.grader.poll() is None:
+            self.grader.kill()
+            self.grader.communicate()
+        self.heartbeat.running = False
+        if self.listener.running:
+            self.listener.close()
+
+    def _finish(self) -> GradedBatch:
+        stdout, stderr = self.grader.communicate(timeout=3600)
+        elapsed = time.perf_counter() - self.started
+        self.heartbeat.running = False
+        self.listener.close()
+        assert self.grader.returncode == 0, stdout[-5000:] + stderr[-5000:]
+        delays = sorted(self.heartbeat.delays)
+        BATCH_FIGURES["batch"] = (f"{self.count} submissions graded in {elapsed:.0f} s ({elapsed / self.count:.1f} s "
+                                  f"each, 2 workers, beside the tests that do not read it)")
+        BATCH_FIGURES["heartbeat lateness"] = (f"median {1000 * delays[len(delays) // 2]:.0f} ms, "
+                                               f"worst {1000 * delays[-1]:.0f} ms over {len(delays)} beats")
+        output = self.batch.output
+        grades = defaultdict(dict)
+        with (output / "grades.csv").open() as handle:
+            for row in csv.DictReader(handle):
+                grades[row["student_id"]][row["task"]] = (float(row["score"]), float(row["max_score"]))
+        reports = {report.student_id: report for report in
+                   map(SubmissionReport.from_dict, json.loads((output / BATCH_REPORT_NAME).read_text()))}
+        return GradedBatch(dict(grades), stdout, self.batch, self.hashes_before, self.listener.received, reports,
+                           self.grader.pid)

@@ -42,18 +42,39 @@ def playwright_sync_api():
     return import_playwright_sync_api()
 
 
-@pytest.fixture(scope="session")
-def graded_batch(tmp_path_factory):
-    """The catalogue and the bad submissions, graded once by ``python -m grader autograde``.
+def reads_the_corpus(item: pytest.Item) -> bool:
+    return "graded_batch" in item.fixturenames
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that read the corpus batch run last: every other test runs while it grades."""
+    items.sort(key=reads_the_corpus)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def corpus_grading(request, tmp_path_factory):
+    """The catalogue and the bad submissions, graded by ``python -m grader autograde`` from the
+    session's start, when a selected test reads them.
 
     The suite's longest step (about 7 minutes for 88 submissions on 2 cores): every mutant,
     correct variant and bad submission graded as an instructor grades a class, in one batch,
-    hangs and time limits included. More than sixty tests read this one run, so no other
-    test grades these notebooks again.
+    hangs and time limits included. Much of it is waiting out those limits, so it runs in the
+    background while the tests that do not read it run.
     """
-    from tests.batch import grade_batch
+    if not any(map(reads_the_corpus, request.session.items)):
+        yield None
+        return
+    from tests.batch import CorpusGrading
 
-    return grade_batch(tmp_path_factory.mktemp("batch"))
+    grading = CorpusGrading(tmp_path_factory.mktemp("batch"))
+    yield grading
+    grading.stop()
+
+
+@pytest.fixture(scope="session")
+def graded_batch(corpus_grading):
+    """The corpus batch's results, read by more than sixty tests: no other test grades these notebooks again."""
+    return corpus_grading.result()
 
 
 def pytest_terminal_summary(terminalreporter):
