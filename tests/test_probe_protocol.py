@@ -116,10 +116,11 @@ def start_probe(tmp_path):
     """Start a probe (plain Python, no jail) that runs ``cells``; every probe is stopped afterwards."""
     started: list[ProbeProcess] = []
 
-    def start(cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS) -> ProbeProcess:
+    def start(cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
+              after_timeout_seconds: float = CELL_SECONDS) -> ProbeProcess:
         probe = ProbeProcess(command=[sys.executable, str(PROBE_FILE)], cells=cells, workdir=tmp_path / "probe",
                              environment={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)},
-                             cell_seconds=cell_seconds)
+                             cell_seconds=cell_seconds, after_timeout_seconds=after_timeout_seconds)
         started.append(probe)
         probe.start()
         return probe
@@ -161,6 +162,16 @@ def test_a_cell_after_the_tasks_that_hangs_is_interrupted_in_place_like_a_kernel
     assert [o["output_type"] for o in probe.outcomes[1].outputs] == ["stream", "error"]
     assert probe.outcomes[2].outputs == [{"output_type": "stream", "name": "stdout", "text": "x is 1\n"}]
     assert probe.process.pid == pid  # the same probe: nothing was run again
+
+
+def test_once_a_cell_after_the_tasks_ran_out_of_time_the_later_ones_get_less(start_probe):
+    probe = start_probe([(0, "x = 1")], cell_seconds=HANGING_CELL_SECONDS, after_timeout_seconds=0.5)
+    hang = "while True:\n    pass"
+    probe.run_remaining([(1, "print('x is', x)"), (2, hang), (3, hang), (4, "print('still', x)")])
+    assert [probe.outcomes[index].error for index in (1, 2, 3, 4)] == [
+        None, f"it ran longer than {HANGING_CELL_SECONDS:g} s and was stopped", "it ran longer than 0.5 s and was stopped",
+        None]
+    assert probe.outcomes[4].outputs == [{"output_type": "stream", "name": "stdout", "text": "still 1\n"}]
 
 
 def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it(start_probe):

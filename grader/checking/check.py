@@ -146,6 +146,7 @@ def check_notebook(notebook: nbformat.NotebookNode, workdir: Path, hide: list[Pa
         forkserver=forkserver, policy_file=policy, probe_file=probe_file,
         environment=launcher_environment(), stand_ins_source=REFERENCE_FILE.read_text(),
         stand_ins_by_task=UPSTREAM_STAND_INS, cell_seconds=limits.cell_seconds, request_seconds=limits.check_seconds,
+        after_timeout_seconds=limits.after_timeout_seconds,
     )
     points = task_points()
     try:

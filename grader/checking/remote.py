@@ -66,8 +66,10 @@ class ProbeProcess:
     stand_ins_by_task: dict = field(default_factory=dict)
     cell_seconds: float = GradingLimits.cell_seconds
     request_seconds: float = GradingLimits.check_seconds
+    after_timeout_seconds: float = GradingLimits.after_timeout_seconds
     outcomes: dict[int, CellOutcome] = field(default_factory=dict)
     interruptible: set[int] = field(default_factory=set)  # cells after the tasks: a time-out interrupts them
+    after_tasks_timed_out: bool = False  # a cell after the tasks ran out of time: the later ones get less
     task: str | None = None
     out_of_time: str | None = None
     diagnosing: bool = False
@@ -144,6 +146,12 @@ class ProbeProcess:
             except CellTakenOut:
                 continue  # start again without it
 
+    def _seconds_for(self, index: int) -> float:
+        """A cell's time: ``cell_seconds``, less for a cell after the tasks once one of them ran out of time."""
+        if index in self.interruptible and self.after_tasks_timed_out:
+            return min(self.cell_seconds, self.after_timeout_seconds)
+        return self.cell_seconds
+
     def _launch(self) -> subprocess.Popen | ForkedProbe:
         if self.forkserver is not None and self.policy_file and self.probe_file:
             try:
@@ -163,13 +171,16 @@ class ProbeProcess:
             outcome = self.outcomes.setdefault(index, CellOutcome(index))
             if outcome.stopped:
                 continue
+            seconds = self._seconds_for(index)
             try:
-                reply = self._exchange({"op": "run_cell", "timeout": self.cell_seconds, "source": source,
-                                        "record": True}, self.cell_seconds + KILL_GRACE_SECONDS,
+                reply = self._exchange({"op": "run_cell", "timeout": seconds, "source": source,
+                                        "record": True}, seconds + KILL_GRACE_SECONDS,
                                        interrupted_is_an_answer=index in self.interruptible)
             except StudentCodeFailed as failure:  # what it defined must not count
                 outcome.stopped, outcome.outputs = str(failure), []
+                self.after_tasks_timed_out |= index in self.interruptible and isinstance(failure, StudentCodeTimedOut)
                 raise CellTakenOut(str(failure)) from failure
+            self.after_tasks_timed_out |= index in self.interruptible and bool(reply.get("timed_out"))
             outcome.error = reply.get("error")
             outcome.outputs = reply.get("outputs") if isinstance(reply.get("outputs"), list) else []
             outcome.execution_count = reply.get("execution_count")
@@ -179,7 +190,9 @@ class ProbeProcess:
         complete the notebook. The checks saw the namespace as the last task's test cell left it.
 
         These cells earn nothing, so one that runs past its time is interrupted, not taken out:
-        its outputs end with the interruption and the next cell runs in the same probe.
+        its outputs end with the interruption and the next cell runs in the same probe. Once one
+        has run out of time, each later one gets ``after_timeout_seconds``: a forward that hangs
+        must not cost half a minute in every cell that calls it.
         """
         self.task, self.out_of_time = None, None
         self.cells = [*self.cells, *cells]
