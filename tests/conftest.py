@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import grader.skipped_imports  # noqa: F401 - first: the test process, too, goes without jsonschema's 2 s IRI parser
 from grader.course.notebook_cells import task_namespace
 from tests.figures import MUTATION_REPORT, SCREENSHOTS, SMOKE_FIGURES
 from unet_kit.assignment import REPOSITORY_ROOT, SOLUTION_NOTEBOOK
@@ -43,12 +44,14 @@ def playwright_sync_api():
 
 
 def reads_the_corpus(item: pytest.Item) -> bool:
-    return "graded_batch" in item.fixturenames
+    return "graded_batch" in item.fixturenames or item.get_closest_marker("compares_with_the_corpus") is not None
 
 
 def pytest_collection_modifyitems(items):
-    """The tests that read the corpus batch run last: every other test runs while it grades."""
-    items.sort(key=reads_the_corpus)
+    """The tests that read the corpus batch run last: every other test runs while it grades. Those
+    that do their own work first and read the batch only at the end go just before them."""
+    items.sort(key=lambda item: ("graded_batch" in item.fixturenames,
+                                 item.get_closest_marker("compares_with_the_corpus") is not None))
 
 
 @pytest.fixture(scope="session", autouse=True)

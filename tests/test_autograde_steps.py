@@ -85,6 +85,7 @@ def test_the_commands_refuse_what_they_cannot_use_with_a_reason(tmp_path, capsys
         main(["release", str(tmp_path / "used"), "--repository", "https://github.com/a/b"])
 
 
+@pytest.mark.slow  # the whole command: both fork servers start and import torch
 def test_a_batch_in_which_nothing_could_be_graded_exits_with_an_error(tmp_path, capsys):
     submissions = tmp_path / "submissions"
     submissions.mkdir()

@@ -71,15 +71,18 @@ def cluster(tmp_path):
 MIXED_BATCH = ["solution", "blank", "crop_not_centred", "expanding_nearest_upsampling", "infinite_loop"]
 
 
-def test_a_dask_cluster_grades_exactly_as_this_machine_does(graded_batch, cluster, tmp_path):
+@pytest.mark.compares_with_the_corpus
+def test_a_dask_cluster_grades_exactly_as_this_machine_does(request, cluster, tmp_path):
     """A real scheduler and two workers grade one submission of each kind, a hanging one included.
 
     Over 60 s: each worker prepares its own course and starts its own warm processes, and the
-    hanging cell costs its full 30 s time limit on a worker, as it would in a class.
+    hanging cell costs its full 30 s time limit on a worker, as it would in a class. It grades
+    while the corpus batch still runs, and only then waits for the batch's grades.
     """
     submissions = write_batch(tmp_path / "submissions", MIXED_BATCH)
     completed = autograde(submissions, tmp_path / "out", "--scheduler", cluster.address)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    graded_batch = request.getfixturevalue("graded_batch")
     assert read_grades(tmp_path / "out") == {name: graded_batch.grades[name] for name in MIXED_BATCH}
     assert sorted(path.stem for path in (tmp_path / "out" / "feedback").glob("*.html")) == sorted(MIXED_BATCH)
 
