@@ -1,28 +1,30 @@
-"""The probe's wire protocol and the checker's handling of a probe, without the jail.
+"""The probe's wire protocol and the checker's handling of a probe.
 
-``grader.checking.probe`` runs next to the student's code and ``grader.checking.remote`` drives it; here the probe
-is started as a plain Python process, so these tests check the protocol and the bookkeeping
-(errors recorded, hanging and process-ending cells taken out), not the confinement.
+``grader.checking.probe`` runs next to the student's code and ``grader.checking.remote`` drives it.
+Here each probe is forked from a probe fork server, as in a batch, so these tests check the
+protocol and the bookkeeping (errors recorded, hanging and process-ending cells taken out);
+the confinement, and a cold probe's likeness to a forked one, are tested in
+``test_jail.py`` and ``test_probe_forkserver.py``.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import signal
-import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from grader.checking.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
-from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut
-from unet_kit.assignment import REPOSITORY_ROOT
+from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut, probe_command
+from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
+from grader.confinement.probe_forkserver import ProbeForkServer
+from grader.limits import DEFAULT_LIMITS
 
-PROBE_FILE = REPOSITORY_ROOT / "grader" / "checking" / "probe.py"
 DOUBLE = "import torch\n\ndef double(x):\n    return 2 * x"
 #: Generous, as the grader is: on two busy cores a cell that imports torch can take seconds.
 CELL_SECONDS = 60.0
@@ -111,16 +113,32 @@ def test_the_time_limit_ends_with_its_block(alarm_handler_restored):
 
 
 # -- the checker driving a real probe process ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def forkserver(tmp_path_factory):
+    """A batch's kit and probe fork server: each probe here is forked warm, in a fraction of a second."""
+    root = tmp_path_factory.mktemp("batch")
+    kit = prepare_kit(root)
+    with ProbeForkServer(root / "forkserver", kit) as server:
+        yield root, kit, server
+
+
+def forked_probe(forkserver, folder: Path, cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
+                 **times: float) -> ProbeProcess:
+    root, kit, server = forkserver
+    policy = grading_policy(folder / "home", kit, hidden=[root], limits=DEFAULT_LIMITS, stage="probe",
+                            layers_file=folder / "layers.json").save(folder / "policy.json")
+    return ProbeProcess(command=probe_command(policy, kit / PROBE_NAME), cells=cells, workdir=folder / "home",
+                        environment=launcher_environment(), cell_seconds=cell_seconds, forkserver=server.connect(),
+                        policy_file=policy, probe_file=kit / PROBE_NAME, **times)
+
+
 @pytest.fixture
-def start_probe(tmp_path):
-    """Start a probe (plain Python, no jail) that runs ``cells``; every probe is stopped afterwards."""
+def start_probe(forkserver, tmp_path):
+    """Start a probe that runs ``cells``; every probe is stopped afterwards."""
     started: list[ProbeProcess] = []
 
-    def start(cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
-              after_timeout_seconds: float = CELL_SECONDS) -> ProbeProcess:
-        probe = ProbeProcess(command=[sys.executable, str(PROBE_FILE)], cells=cells, workdir=tmp_path / "probe",
-                             environment={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)},
-                             cell_seconds=cell_seconds, after_timeout_seconds=after_timeout_seconds)
+    def start(cells: list[tuple[int, str]], **times: float) -> ProbeProcess:
+        probe = forked_probe(forkserver, tmp_path / f"probe-{len(started)}", cells, **times)
         started.append(probe)
         probe.start()
         return probe
@@ -181,14 +199,12 @@ def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it
     assert probe.outcomes[0].stopped is None and probe.process.poll() is None
 
 
-def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(tmp_path):
-    probe = ProbeProcess(command=[sys.executable, str(PROBE_FILE)], workdir=tmp_path / "probe",
-                         environment={**os.environ, "PYTHONPATH": str(REPOSITORY_ROOT)},
-                         cells=[(0, "import torch\nclass Block(torch.nn.Module):\n"
-                                    "    def __init__(self):\n        super().__init__()\n"
-                                    "        self.conv = torch.nn.Conv2d(1, 1, 3)\n"
-                                    "    def forward(self, x):\n        while True:\n            pass\n")],
-                         cell_seconds=60, request_seconds=1)
+def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(forkserver, tmp_path):
+    probe = forked_probe(forkserver, tmp_path, [(0, "import torch\nclass Block(torch.nn.Module):\n"
+                                                    "    def __init__(self):\n        super().__init__()\n"
+                                                    "        self.conv = torch.nn.Conv2d(1, 1, 3)\n"
+                                                    "    def forward(self, x):\n        while True:\n"
+                                                    "            pass\n")], request_seconds=1)
     try:
         student = RemoteStudent(probe, "contracting_block")
         block = student.build("Block", seed=0)
