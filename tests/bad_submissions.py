@@ -408,9 +408,11 @@ ADDED_CELLS = 100_000
 
 
 def _hundred_thousand_cells(path: Path, batch: Batch) -> None:
-    notebook = filled_in()
-    notebook.cells.extend(nbformat.v4.new_code_cell("") for _ in range(ADDED_CELLS))
-    nbformat.write(notebook, path)
+    """Written as JSON: nbformat would validate each cell, half a minute for a file the grader refuses unread."""
+    notebook = json.loads(nbformat.writes(filled_in()))
+    empty = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": ""}
+    notebook["cells"].extend({**empty, "id": f"added-{index}"} for index in range(ADDED_CELLS))
+    path.write_text(json.dumps(notebook))
 
 
 def _two_gigabytes(path: Path, batch: Batch) -> None:

@@ -43,10 +43,13 @@ from pathlib import Path
 from grader.confinement.jail import Policy, confine
 from grader.entry_points import PROBE_FORKSERVER_MODULE
 
-#: What every probe imports, imported once here. None of them reads the per-student environment
-#: (home, temporary folder) at import; ``tempfile``'s cached folder is forgotten in each child.
+#: What every probe imports, imported once here (the notebook's set-up cell: torch, matplotlib,
+#: the kit's readers and filters). None of them keeps the per-student environment (home,
+#: temporary folder) but matplotlib, whose configuration and cache folder stay the fork server's:
+#: it reads no file there after import (its font list is built here, once, instead of in every
+#: probe). ``tempfile``'s cached folder is forgotten in each child.
 WARM_IMPORTS = ("numpy", "torch", "torch.optim", "torch._dynamo", "IPython.core.interactiveshell",
-                "IPython.core.displaypub")
+                "IPython.core.displaypub", "matplotlib.pyplot", "scipy.ndimage", "tifffile")
 #: Seconds between looks for ended children when no message arrives.
 REAP_INTERVAL_SECONDS = 0.05
 MESSAGE_BYTES = 1 << 16
