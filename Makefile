@@ -1,7 +1,8 @@
 # Two commands do everything on a fresh machine:
 #   make run   - set up the environment and execute the solution notebook on the real data
 #   make test  - set up the environment and run the test suite
-#   make test-fast - the same without the tests marked slow (end-to-end grading, notebook runs, browser, training): under a minute
+#   make test-fast - the same without the tests marked slow (end-to-end grading, notebook runs, browser, training),
+#                    in two processes: under a minute
 #   make bench - set up the environment and print the benchmarks (speed, time to quality, grading cost)
 PYTHON ?= python3
 VENV ?= .venv
@@ -34,7 +35,7 @@ test: env
 
 test-fast: env
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --numprocesses 2
 
 bench: env
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -28,6 +28,19 @@ def kernel_environment(monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def probe_forkserver(tmp_path_factory):
+    """A batch's scratch folder, its kit and its probe fork server, for every test that forks probes:
+    the fork server's imports take seconds, once."""
+    from grader.confinement.policy import prepare_kit
+    from grader.confinement.probe_forkserver import ProbeForkServer
+
+    root = tmp_path_factory.mktemp("forkserver-batch")
+    kit = prepare_kit(root)
+    with ProbeForkServer(root / "forkserver", kit) as server:
+        yield root, kit, server
+
+
+@pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Debian's Chromium (installed with apt-get where it is missing and we may), or a skip."""
     from tests.chromium import find_or_install_chromium

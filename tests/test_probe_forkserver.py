@@ -19,9 +19,8 @@ from grader.confinement.policy import (
     confined_environment,
     grading_policy,
     launcher_environment,
-    prepare_kit,
 )
-from grader.confinement.probe_forkserver import ForkedProbe, ProbeForkServer
+from grader.confinement.probe_forkserver import ForkedProbe
 from grader.limits import DEFAULT_LIMITS
 from grader.report import Confinement
 
@@ -47,17 +46,8 @@ print(json.dumps({
 SECONDS = 120.0
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    """A batch's scratch folder, its kit and its fork server."""
-    root = tmp_path_factory.mktemp("batch")
-    kit = prepare_kit(root)
-    with ProbeForkServer(root / "forkserver", kit) as server:
-        yield root, kit, server
-
-
-def probe_of(batch, name: str, cells: list[str], forked: bool) -> ProbeProcess:
-    root, kit, server = batch
+def probe_of(probe_forkserver, name: str, cells: list[str], forked: bool) -> ProbeProcess:
+    root, kit, server = probe_forkserver
     folder = root / name
     policy = grading_policy(folder / "home", kit, hidden=[root], limits=DEFAULT_LIMITS, stage="probe",
                             layers_file=folder / "layers.json").save(folder / "policy.json")
@@ -73,29 +63,30 @@ def printed(probe: ProbeProcess, cell: int = 0) -> str:
     return "".join(output["text"] for output in outcome.outputs if output["output_type"] == "stream")
 
 
-def portrait(batch, forked: bool) -> tuple[dict, Confinement]:
+def portrait(probe_forkserver, forked: bool) -> tuple[dict, Confinement]:
     """The probe's view of itself, with its own folder's name made the same for both kinds."""
     name = "forked" if forked else "cold"
-    probe = probe_of(batch, name, [SELF_PORTRAIT], forked)
+    probe = probe_of(probe_forkserver, name, [SELF_PORTRAIT], forked)
     try:
         probe.start()
         seen = json.loads(printed(probe).replace(f"/{name}/", "/PROBE/"))
     finally:
         probe.stop()
-    return seen, Confinement.load(batch[0] / name / "layers.json")
+    return seen, Confinement.load(probe_forkserver[0] / name / "layers.json")
 
 
 @pytest.mark.slow
-def test_a_forked_probe_sees_itself_as_a_cold_one_does_and_is_confined_alike(batch):
+def test_a_forked_probe_sees_itself_as_a_cold_one_does_and_is_confined_alike(probe_forkserver):
     """A cold probe imports torch: slow, for the comparison every other test here relies on."""
-    (cold, cold_layers), (forked, forked_layers) = portrait(batch, forked=False), portrait(batch, forked=True)
+    cold, cold_layers = portrait(probe_forkserver, forked=False)
+    forked, forked_layers = portrait(probe_forkserver, forked=True)
     assert forked == cold
     assert forked_layers == cold_layers
     assert forked["grader_modules"] == [] and forked["environment"]["HOME"].endswith("/PROBE/home")
 
 
-def test_a_forked_probe_is_confined_and_holds_only_its_own_descriptors(batch):
-    seen, layers = portrait(batch, forked=True)
+def test_a_forked_probe_is_confined_and_holds_only_its_own_descriptors(probe_forkserver):
+    seen, layers = portrait(probe_forkserver, forked=True)
     policy_environment = confined_environment(Path("home"), Path("kit"))
     assert layers.stage == "probe" and layers.environment_variables == len(policy_environment)
     assert set(seen["environment"]) - {"LC_CTYPE"} == set(policy_environment)
@@ -107,12 +98,12 @@ def test_a_forked_probe_is_confined_and_holds_only_its_own_descriptors(batch):
         assert len(seen["processes"]) == 2  # the namespace's init and the probe: not the fork server
 
 
-def test_nothing_one_forked_probe_does_reaches_the_next(batch):
-    first = probe_of(batch, "first", ["import torch, numpy\ntorch.left_behind = numpy.left_behind = 1\n"
+def test_nothing_one_forked_probe_does_reaches_the_next(probe_forkserver):
+    first = probe_of(probe_forkserver, "first", ["import torch, numpy\ntorch.left_behind = numpy.left_behind = 1\n"
                                       "GLOBAL = 'mine'"], forked=True)
     first.start()
     first.stop()
-    second = probe_of(batch, "second", ["import torch, numpy\nprint(hasattr(torch, 'left_behind'), "
+    second = probe_of(probe_forkserver, "second", ["import torch, numpy\nprint(hasattr(torch, 'left_behind'), "
                                         "hasattr(numpy, 'left_behind'), 'GLOBAL' in globals())"], forked=True)
     try:
         second.start()
@@ -121,8 +112,8 @@ def test_nothing_one_forked_probe_does_reaches_the_next(batch):
         second.stop()
 
 
-def test_a_probe_that_ends_its_process_is_taken_out_with_the_exit_code(batch):
-    probe = probe_of(batch, "exits", ["import os\nos._exit(3)", "print('after')"], forked=True)
+def test_a_probe_that_ends_its_process_is_taken_out_with_the_exit_code(probe_forkserver):
+    probe = probe_of(probe_forkserver, "exits", ["import os\nos._exit(3)", "print('after')"], forked=True)
     try:
         probe.start()
         assert isinstance(probe.process, ForkedProbe)
@@ -132,8 +123,8 @@ def test_a_probe_that_ends_its_process_is_taken_out_with_the_exit_code(batch):
         probe.stop()
 
 
-def test_a_probe_ends_when_its_checker_drops_the_connection(batch):
-    probe = probe_of(batch, "dropped", ["x = 1"], forked=True)
+def test_a_probe_ends_when_its_checker_drops_the_connection(probe_forkserver):
+    probe = probe_of(probe_forkserver, "dropped", ["x = 1"], forked=True)
     probe.start()
     pid = probe.process.pid
     probe.forkserver.close()  # what a killed checker leaves: the connection closes
@@ -144,11 +135,11 @@ def test_a_probe_ends_when_its_checker_drops_the_connection(batch):
 
 
 @pytest.mark.slow
-def test_without_its_fork_server_a_probe_starts_cold(batch):
+def test_without_its_fork_server_a_probe_starts_cold(probe_forkserver):
     """Cold: a probe that imports torch itself."""
     connection, servers_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     servers_end.close()  # the fork server is gone
-    probe = probe_of(batch, "cold-again", ["print('ran')"], forked=False)
+    probe = probe_of(probe_forkserver, "cold-again", ["print('ran')"], forked=False)
     probe.forkserver = connection
     try:
         probe.start()

@@ -21,15 +21,15 @@ import torch
 
 from grader.checking.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
 from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut, probe_command
-from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment, prepare_kit
-from grader.confinement.probe_forkserver import ProbeForkServer
+from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment
 from grader.limits import DEFAULT_LIMITS
 
 DOUBLE = "import torch\n\ndef double(x):\n    return 2 * x"
 #: Generous, as the grader is: on two busy cores a cell that imports torch can take seconds.
 CELL_SECONDS = 60.0
-#: Long enough for ``x = 1`` on a busy machine, short enough to keep the hanging-cell test quick.
-HANGING_CELL_SECONDS = 2.0
+#: Long enough for ``x = 1`` on a busy machine (the probe's shell exists before its first cell),
+#: short enough to keep the hanging-cell tests quick.
+HANGING_CELL_SECONDS = 1.0
 
 
 def through_json(value):
@@ -113,18 +113,9 @@ def test_the_time_limit_ends_with_its_block(alarm_handler_restored):
 
 
 # -- the checker driving a real probe process ---------------------------------------------------------
-@pytest.fixture(scope="module")
-def forkserver(tmp_path_factory):
-    """A batch's kit and probe fork server: each probe here is forked warm, in a fraction of a second."""
-    root = tmp_path_factory.mktemp("batch")
-    kit = prepare_kit(root)
-    with ProbeForkServer(root / "forkserver", kit) as server:
-        yield root, kit, server
-
-
-def forked_probe(forkserver, folder: Path, cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
+def forked_probe(probe_forkserver, folder: Path, cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
                  **times: float) -> ProbeProcess:
-    root, kit, server = forkserver
+    root, kit, server = probe_forkserver
     policy = grading_policy(folder / "home", kit, hidden=[root], limits=DEFAULT_LIMITS, stage="probe",
                             layers_file=folder / "layers.json").save(folder / "policy.json")
     return ProbeProcess(command=probe_command(policy, kit / PROBE_NAME), cells=cells, workdir=folder / "home",
@@ -133,12 +124,12 @@ def forked_probe(forkserver, folder: Path, cells: list[tuple[int, str]], cell_se
 
 
 @pytest.fixture
-def start_probe(forkserver, tmp_path):
+def start_probe(probe_forkserver, tmp_path):
     """Start a probe that runs ``cells``; every probe is stopped afterwards."""
     started: list[ProbeProcess] = []
 
     def start(cells: list[tuple[int, str]], **times: float) -> ProbeProcess:
-        probe = forked_probe(forkserver, tmp_path / f"probe-{len(started)}", cells, **times)
+        probe = forked_probe(probe_forkserver, tmp_path / f"probe-{len(started)}", cells, **times)
         started.append(probe)
         probe.start()
         return probe
@@ -199,8 +190,8 @@ def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it
     assert probe.outcomes[0].stopped is None and probe.process.poll() is None
 
 
-def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(forkserver, tmp_path):
-    probe = forked_probe(forkserver, tmp_path, [(0, "import torch\nclass Block(torch.nn.Module):\n"
+def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(probe_forkserver, tmp_path):
+    probe = forked_probe(probe_forkserver, tmp_path, [(0, "import torch\nclass Block(torch.nn.Module):\n"
                                                     "    def __init__(self):\n        super().__init__()\n"
                                                     "        self.conv = torch.nn.Conv2d(1, 1, 3)\n"
                                                     "    def forward(self, x):\n        while True:\n"
