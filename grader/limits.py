@@ -29,8 +29,7 @@ class GradingLimits:
     processes: int = _limit(128, "Processes and threads one submission may run at once (a pids cgroup): a fork bomb stops here.")
     cell_seconds: float = _limit(30.0, "One notebook cell in the probe; a cell that runs longer is taken out and noted.")
     check_seconds: float = _limit(20.0, "One request of a hidden check; after one timeout the task's other checks are skipped.")
-    after_timeout_seconds: float = _limit(5.0, "Each cell after the last task once one of them ran out of time: they earn "
-                                                "nothing, and a hanging forward would cost every cell that calls it.")
+    after_timeout_seconds: float = _limit(5.0, "Each cell after the last task once one ran out of time (they earn nothing).")
     submission_seconds: float = _limit(900.0, "One submission's whole grading (its run, checks, autograde, feedback).")
     notebook_mb: int = _limit(512, "Largest notebook file read; larger files are reported, never loaded.")
     notebook_cells: int = _limit(2000, "Most cells in a notebook; the assignment has about 60.")

@@ -100,7 +100,7 @@ def run_setup_cells(folder: Path, home: Path) -> str:
 
 @pytest.fixture(scope="session")  # not module: the test that compares with the corpus batch runs at the session's end
 def term(tmp_path_factory) -> Term:
-    """A whole term through nbgrader's own commands, once: about 80 s on 2 cores.
+    """A whole term through nbgrader's own commands, once: about 70 s on 2 idle cores, more beside the corpus batch.
 
     Course set-up, release, three students fetching (one running the set-up cells in a real
     kernel) and submitting, collection and ``nbgrader autograde`` (three submissions through the

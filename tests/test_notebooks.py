@@ -27,7 +27,7 @@ CHALLENGE_LINE = re.compile(r"V_Rand ([0-9.]+) \(at ([0-9.]+)\), V_Info ([0-9.]+
 def executed_solution(tmp_path_factory):
     """The solution notebook executed top to bottom with the smoke budget.
 
-    About 80 s on 2 cores, once per run: the only place the whole lesson runs in a real kernel
+    About 90 s on 2 idle cores (twice that beside the corpus batch), once per run: the only place the whole lesson runs in a real kernel
     and a U-Net is trained (300 steps) from the notebook's own cells; every test in this module
     reads this one run.
     """
