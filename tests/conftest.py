@@ -72,7 +72,7 @@ def corpus_grading(request, tmp_path_factory):
     """The catalogue and the bad submissions, graded by ``python -m grader autograde`` from the
     session's start, when a selected test reads them.
 
-    The suite's longest step (about 10 minutes for 88 submissions on 2 cores, beside the other tests): every mutant,
+    The suite's longest step (about 8 minutes for 88 submissions on 2 cores, beside the other tests): every mutant,
     correct variant and bad submission graded as an instructor grades a class, in one batch,
     hangs and time limits included. Much of it is waiting out those limits, so it runs in the
     background while the tests that do not read it run.
