@@ -56,15 +56,22 @@ def playwright_sync_api():
     return import_playwright_sync_api()
 
 
+def reads_the_corpus_first(item: pytest.Item) -> bool:
+    return "graded_batch" in item.fixturenames
+
+
+def reads_the_corpus_at_the_end(item: pytest.Item) -> bool:
+    return item.get_closest_marker("compares_with_the_corpus") is not None
+
+
 def reads_the_corpus(item: pytest.Item) -> bool:
-    return "graded_batch" in item.fixturenames or item.get_closest_marker("compares_with_the_corpus") is not None
+    return reads_the_corpus_first(item) or reads_the_corpus_at_the_end(item)
 
 
 def pytest_collection_modifyitems(items):
     """The tests that read the corpus batch run last: every other test runs while it grades. Those
     that do their own work first and read the batch only at the end go just before them."""
-    items.sort(key=lambda item: ("graded_batch" in item.fixturenames,
-                                 item.get_closest_marker("compares_with_the_corpus") is not None))
+    items.sort(key=lambda item: (reads_the_corpus_first(item), reads_the_corpus_at_the_end(item)))
 
 
 @pytest.fixture(scope="session", autouse=True)
