@@ -13,16 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.checking.remote import ProbeProcess, probe_command
-from grader.confinement.policy import (
-    PROBE_NAME,
-    confined_environment,
-    grading_policy,
-    launcher_environment,
-)
+from grader.checking.remote import ProbeProcess
+from grader.confinement.policy import confined_environment
 from grader.confinement.probe_forkserver import ForkedProbe
-from grader.limits import DEFAULT_LIMITS
 from grader.report import Confinement
+from tests.probes import jailed_probe
 
 #: What a probe's process looks like from inside: everything a fork could carry over from its parent.
 SELF_PORTRAIT = """\
@@ -47,14 +42,8 @@ SECONDS = 120.0
 
 
 def probe_of(probe_forkserver, name: str, cells: list[str], forked: bool) -> ProbeProcess:
-    root, kit, server = probe_forkserver
-    folder = root / name
-    policy = grading_policy(folder / "home", kit, hidden=[root], limits=DEFAULT_LIMITS, stage="probe",
-                            layers_file=folder / "layers.json").save(folder / "policy.json")
-    return ProbeProcess(command=probe_command(policy, kit / PROBE_NAME), cells=list(enumerate(cells)),
-                        workdir=folder / "home", environment=launcher_environment(), cell_seconds=SECONDS,
-                        request_seconds=SECONDS, forkserver=server.connect() if forked else None,
-                        policy_file=policy, probe_file=kit / PROBE_NAME)
+    return jailed_probe(probe_forkserver, probe_forkserver[0] / name, list(enumerate(cells)), forked,
+                        cell_seconds=SECONDS, request_seconds=SECONDS)
 
 
 def printed(probe: ProbeProcess, cell: int = 0) -> str:

@@ -13,16 +13,14 @@ import io
 import json
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from grader.checking.probe import HEADER, MESSAGE_LIMIT, CellTimeout, decode, encode, read_message, time_limit, write_message
-from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut, probe_command
-from grader.confinement.policy import PROBE_NAME, grading_policy, launcher_environment
-from grader.limits import DEFAULT_LIMITS
+from grader.checking.remote import ProbeProcess, RemoteStudent, StudentCodeFailed, StudentCodeTimedOut
+from tests.probes import jailed_probe
 
 DOUBLE = "import torch\n\ndef double(x):\n    return 2 * x"
 #: Generous, as the grader is: on two busy cores a cell that imports torch can take seconds.
@@ -113,23 +111,14 @@ def test_the_time_limit_ends_with_its_block(alarm_handler_restored):
 
 
 # -- the checker driving a real probe process ---------------------------------------------------------
-def forked_probe(probe_forkserver, folder: Path, cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS,
-                 **times: float) -> ProbeProcess:
-    root, kit, server = probe_forkserver
-    policy = grading_policy(folder / "home", kit, hidden=[root], limits=DEFAULT_LIMITS, stage="probe",
-                            layers_file=folder / "layers.json").save(folder / "policy.json")
-    return ProbeProcess(command=probe_command(policy, kit / PROBE_NAME), cells=cells, workdir=folder / "home",
-                        environment=launcher_environment(), cell_seconds=cell_seconds, forkserver=server.connect(),
-                        policy_file=policy, probe_file=kit / PROBE_NAME, **times)
-
-
 @pytest.fixture
 def start_probe(probe_forkserver, tmp_path):
     """Start a probe that runs ``cells``; every probe is stopped afterwards."""
     started: list[ProbeProcess] = []
 
-    def start(cells: list[tuple[int, str]], **times: float) -> ProbeProcess:
-        probe = forked_probe(probe_forkserver, tmp_path / f"probe-{len(started)}", cells, **times)
+    def start(cells: list[tuple[int, str]], cell_seconds: float = CELL_SECONDS, **times: float) -> ProbeProcess:
+        probe = jailed_probe(probe_forkserver, tmp_path / f"probe-{len(started)}", cells,
+                             cell_seconds=cell_seconds, **times)
         started.append(probe)
         probe.start()
         return probe
@@ -191,11 +180,11 @@ def test_a_cell_that_ends_the_process_is_taken_out_and_the_others_run_without_it
 
 
 def test_after_a_timeout_only_the_diagnosis_may_still_read_a_modules_layers(probe_forkserver, tmp_path):
-    probe = forked_probe(probe_forkserver, tmp_path, [(0, "import torch\nclass Block(torch.nn.Module):\n"
+    probe = jailed_probe(probe_forkserver, tmp_path, [(0, "import torch\nclass Block(torch.nn.Module):\n"
                                                     "    def __init__(self):\n        super().__init__()\n"
                                                     "        self.conv = torch.nn.Conv2d(1, 1, 3)\n"
                                                     "    def forward(self, x):\n        while True:\n"
-                                                    "            pass\n")], request_seconds=1)
+                                                    "            pass\n")], cell_seconds=CELL_SECONDS, request_seconds=1)
     try:
         student = RemoteStudent(probe, "contracting_block")
         block = student.build("Block", seed=0)
